@@ -14,7 +14,9 @@ function ids(list: readonly bigint[]): string {
 export function describeData(data: Uint8Array): string {
   const text = decoder.decode(data);
   if (/^[\x20-\x7e]*$/.test(text)) return JSON.stringify(text);
-  return `0x${Buffer.from(data).toString('hex')}`;
+  let hex = '';
+  for (const b of data) hex += b.toString(16).padStart(2, '0');
+  return `0x${hex}`;
 }
 
 /** `term/index kind data`, e.g. `2/11 "put a"` or `2/12 conf v4`. */
