@@ -70,7 +70,7 @@ export class Backend {
     this.path = path;
     this.root = open<Buffer, Buffer>({
       path,
-      maxDbs: 8,
+      maxDbs: 16,
       mapSize: options.mapSizeBytes ?? 256 * 1024 * 1024,
       overlappingSync: mode === SyncMode.overlapping,
       keyEncoding: 'binary',

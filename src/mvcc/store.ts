@@ -36,6 +36,7 @@ import type { HistoryBatch, HistoryOptions } from './history.ts';
 import { rangeKeys } from './read.ts';
 import type { Event, RangeOptions, RangeResult, WriteResult } from './types.ts';
 import { WriteTxn } from './write-txn.ts';
+import { AuxTable, type AuxTableName } from './aux-table.ts';
 
 /** Options of Store.open. */
 export interface StoreOptions extends BackendOptions {
@@ -79,6 +80,7 @@ export class Store {
   #compaction: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
   #busy = false;
+  readonly #aux = new Map<AuxTableName, AuxTable>();
 
   private constructor(path: string, options: StoreOptions) {
     this.#path = path;
@@ -220,6 +222,17 @@ export class Store {
     };
     this.#compaction = this.#compaction.then(run);
     return this.#compaction;
+  }
+
+  /** A side table (leases, members, alarms) in this environment; its writes join batch(). */
+  auxTable(name: AuxTableName): AuxTable {
+    this.#checkUsable();
+    let table = this.#aux.get(name);
+    if (table === undefined) {
+      table = new AuxTable(this.#backend.root, name);
+      this.#aux.set(name, table);
+    }
+    return table;
   }
 
   /** etcd's HashKV: the hash of history up to `revision` (0: current). Throws MvccError. */
