@@ -24,7 +24,7 @@ export function describeEntry(e: Entry): string {
   if (e.type === 'ConfChange') {
     let body: string;
     try {
-      body = e.data.length === 0 ? 'leave-joint' : describeConfChange(decodeConfChange(e.data));
+      body = e.data.length === 0 ? 'leave-joint' : describeConfChange(decodeConfChange(e.data)) || 'leave-joint';
     } catch {
       body = `invalid ${describeData(e.data)}`;
     }

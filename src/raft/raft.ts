@@ -154,7 +154,8 @@ export class Raft {
 
   /** Queues a message, filling in the term; responses that depend on persisted state wait for it. */
   send(m: Message): void {
-    m.from = this.id;
+    // A forwarded TransferLeader keeps its sender: `from` names the transferee.
+    if (m.from === NONE) m.from = this.id;
     if (m.type === MessageType.Vote || m.type === MessageType.VoteResp || m.type === MessageType.PreVote || m.type === MessageType.PreVoteResp) {
       assert(m.term !== 0, () => `raft ${this.id}: term should be set when sending ${m.type}`);
     } else {
@@ -201,6 +202,7 @@ export class Raft {
     let bytes = 0;
     for (const e of ents) bytes += entryPayloadBytes(e);
     pr.updateOnEntriesSend(ents.length, bytes, pr.next);
+    if (this.log.committed > pr.sentCommit) pr.sentCommit = this.log.committed;
     return true;
   }
 
@@ -223,6 +225,7 @@ export class Raft {
     const pr = this.tracker.progress.get(to)!;
     // A follower may not have all entries up to our commit; never tell it to commit past its match.
     const commit = Math.min(pr.match, this.log.committed);
+    if (commit > pr.sentCommit) pr.sentCommit = commit;
     const m: Message = { type: MessageType.Heartbeat, to, from: this.id, term: 0, commit };
     if (context !== undefined) m.context = context;
     this.send(m);

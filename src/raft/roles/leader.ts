@@ -148,6 +148,9 @@ function onAppendResponse(r: Raft, m: Message, pr: Progress): void {
   if (r.maybeCommit()) {
     r.releasePendingReadIndexMessages();
     r.bcastAppend();
+  } else if (m.from !== r.id && pr.canBumpCommit(r.log.committed)) {
+    // This follower acked after the entry committed: tell it now, not at the next heartbeat.
+    r.sendAppend(m.from);
   }
   if (m.from !== r.id) {
     // Flow control may have opened: send as much as it allows.

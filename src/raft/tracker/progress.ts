@@ -49,6 +49,11 @@ export class Progress {
    * resumes from past it if the follower reports the snapshot applied but its ack is lost.
    */
   pendingSnapshot = 0;
+  /**
+   * The highest commit index sent to this follower (in an append or heartbeat). Lets the leader
+   * tell a follower whose ack arrived after the commit about it at once (etcd's CanBumpCommit).
+   */
+  sentCommit = 0;
   /** Heard from the follower since the last check-quorum round; true for the leader itself. */
   recentActive: boolean;
   /**
@@ -187,6 +192,14 @@ export class Progress {
     return out;
   }
 
+  /**
+   * Whether sending commit index `commit` may move the follower's commit: it is newer than what
+   * was sent, and what was sent did not already cover everything the follower has (next - 1).
+   */
+  canBumpCommit(commit: number): boolean {
+    return commit > this.sentCommit && this.sentCommit < this.next - 1;
+  }
+
   /** An independent copy, inflights included. */
   clone(): Progress {
     const copy = new Progress({
@@ -199,6 +212,7 @@ export class Progress {
     copy.state = this.state;
     copy.pendingSnapshot = this.pendingSnapshot;
     copy.msgAppFlowPaused = this.msgAppFlowPaused;
+    copy.sentCommit = this.sentCommit;
     return copy;
   }
 
