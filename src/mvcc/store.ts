@@ -224,6 +224,16 @@ export class Store {
     return this.#compaction;
   }
 
+  /**
+   * Sets the consistent index (the Raft index applied) to `index`: when a restored snapshot
+   * starts a new cluster whose log begins again (concord snapshot restore).
+   */
+  resetConsistentIndex(index: number): void {
+    this.#checkUsable();
+    this.batch(() => this.#backend.putMeta(MetaKey.consistentIndex, index));
+    this.#state.consistentIndex = index;
+  }
+
   /** A side table (leases, members, alarms) in this environment; its writes join batch(). */
   auxTable(name: AuxTableName): AuxTable {
     this.#checkUsable();

@@ -75,3 +75,35 @@ const byMessage = new Map<string, EtcdErrorName>(
 export function etcdErrorByMessage(message: string): EtcdErrorName | undefined {
   return byMessage.get(message);
 }
+
+const memberCodes: Record<string, EtcdErrorName> = {
+  'no-leader': 'noLeader',
+  timeout: 'timeout',
+  stopped: 'stopped',
+  dropped: 'timeout',
+  'too-many-requests': 'tooManyRequests',
+  'request-too-large': 'requestTooLarge',
+  keyNotFound: 'keyNotFound',
+  leaseNotFound: 'leaseNotFound',
+  leaseExist: 'leaseExist',
+  leaseTtlTooLarge: 'leaseTtlTooLarge',
+  compacted: 'compacted',
+  futureRev: 'futureRev',
+  noSpace: 'noSpace',
+};
+
+/**
+ * Maps a failure from the member to what the client sees. Already-mapped GrpcErrors pass
+ * through; a cancelled call becomes CANCELLED; anything unexpected becomes UNKNOWN with a short
+ * message (never a stack).
+ */
+export function toGrpcError(err: unknown): GrpcError {
+  if (err instanceof GrpcError) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code === 'cancelled') return new GrpcError(GrpcStatus.CANCELLED, 'context canceled');
+    const name = memberCodes[code];
+    if (name !== undefined) return etcdError(name);
+  }
+  return new GrpcError(GrpcStatus.UNKNOWN, (err as Error).message ?? String(err));
+}
