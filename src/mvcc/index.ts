@@ -25,3 +25,20 @@ export { executeRange, SortOrder, SortTarget } from './range-request.ts';
 export type { RangeReader, RangeRequest, RangeResponse } from './range-request.ts';
 export { toKeyRange } from './read.ts';
 export type { KeyRange } from './read.ts';
+export {
+  maxWatchersPerSyncDefault,
+  progressIntervalMsDefault,
+  syncChunkEventsDefault,
+  victimRetryMsDefault,
+  WatchHub,
+} from './watchable.ts';
+export type {
+  WatchBatch,
+  Watcher,
+  WatcherState,
+  WatchHubOptions,
+  WatchRequest,
+  WatchSink,
+} from './watchable.ts';
+export { WatchStreamBuffer, watchStreamCapacityDefault } from './watch-stream.ts';
+export type { StreamBatch, WatchStreamBufferOptions } from './watch-stream.ts';
