@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'dist/', 'eslint.config.js', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

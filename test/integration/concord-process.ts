@@ -2,7 +2,7 @@
 // own temporary data dir; stop() kills it (and kill9() simulates a crash). Every process a test
 // starts is stopped by the test.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,8 +100,6 @@ export async function startConcord(options: StartOptions = {}): Promise<ConcordP
 
 /** Fails the test run when a required tool is missing in CI; skips locally. */
 export function requireTool(path: string): { skip: string | false } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { existsSync } = require('node:fs') as typeof import('node:fs');
   if (existsSync(path)) return { skip: false };
   if (process.env['CI'] === 'true') throw new Error(`${path} is required in CI (installed by .ci/run)`);
   return { skip: `${path} is not installed` };
