@@ -65,7 +65,9 @@ function checkQuorum(r: Raft): ProposalResult {
 }
 
 function propose(r: Raft, m: Message): ProposalResult {
-  const entries = m.entries ?? [];
+  // Our own copies: the leader stamps term and index on them, and the message's entries may be
+  // shared (a forwarded proposal delivered twice, or still referenced by its sender).
+  const entries = (m.entries ?? []).map((e) => ({ ...e }));
   if (entries.length === 0) return OK;
   if (!r.tracker.progress.has(r.id)) return dropped(ProposalDropReason.NotMember);
   if (r.leadTransferee !== NONE) return dropped(ProposalDropReason.TransferInProgress);
