@@ -50,3 +50,23 @@ test('raw-node - read index on a follower returns the leader commit index', () =
   assert.ok(rs, 'the follower got a read state');
   assert.equal(rs.index, c.get(1n).node.status().hardState.commit);
 });
+
+test('raw-node - lease-based reads are answered by the leader without a heartbeat round', () => {
+  const c = memCluster(3, { readOnlyOption: 'lease-based', checkQuorum: true });
+  c.elect(1n);
+  c.get(1n).node.propose(enc.encode('a'));
+  c.stabilize();
+  const leader = c.get(1n);
+  leader.node.readIndex(enc.encode('lease-read'));
+  // The read state is ready at once: no message needs to go out for it.
+  const rd = leader.node.ready();
+  const rs = rd.readStates.find((r) => dec.decode(r.context) === 'lease-read');
+  assert.ok(rs, 'the leader answered from its lease');
+  assert.equal(rs.index, leader.node.status().hardState.commit);
+  assert.equal(rd.messages.filter((m) => m.type === 'Heartbeat').length, 0);
+  leader.node.advance(rd);
+});
+
+test('raw-node - lease-based reads require CheckQuorum', () => {
+  assert.throws(() => memCluster(3, { readOnlyOption: 'lease-based', checkQuorum: false }), /lease-based reads need checkQuorum/);
+});
