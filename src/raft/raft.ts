@@ -504,9 +504,12 @@ export class Raft {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term && m.term !== 0) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.App)) {
-        // A leader cut off by a partition whose term we passed: tell it our term so it steps down
-        // (otherwise, with CheckQuorum/PreVote, we might never reach a higher term it would notice).
+      if (m.type === MessageType.Heartbeat || m.type === MessageType.App) {
+        // A leader whose term we passed: tell it our term so it steps down and the cluster moves
+        // to a term we accept. etcd answers only with CheckQuorum or PreVote and otherwise counts
+        // on our higher-term Vote reaching the leader; but a member in a stale configuration may
+        // campaign among voters that no longer include the leader, and would never catch up
+        // (simulator seed 0x191cf). Answering is what the Raft paper does.
         this.send({ type: MessageType.AppResp, to: m.from, from: this.id, term: 0 });
       } else if (m.type === MessageType.PreVote) {
         // Reject with our term so a stale pre-candidate learns it (etcd issue 8501).
