@@ -18,7 +18,7 @@ export interface HistoryOptions {
   limit?: number;
   /** Stop after this main revision (inclusive); default: the current revision. */
   endRevision?: number;
-  /** Attach each event's previous value (the key's revision before it, if not compacted). */
+  /** Attach each event's previous value (the key at the revision before, if not compacted). */
   prevKv?: boolean;
 }
 
@@ -40,7 +40,7 @@ function inRange(range: KeyRange | undefined, key: Uint8Array): boolean {
 export function readHistory(
   backend: Backend,
   startRevision: number,
-  options: HistoryOptions & { endRevision: number },
+  options: HistoryOptions & { endRevision: number; compactRevision: number },
 ): HistoryBatch {
   const range = options.key === undefined ? undefined : toKeyRange(options.key, options.rangeEnd);
   const limit = options.limit ?? 1000;
@@ -62,8 +62,10 @@ export function readHistory(
     const isDelete = stored.modRevision === 0;
     const kv: KeyValue = isDelete ? { ...stored, modRevision: main } : stored;
     const event: Event = { type: isDelete ? EventType.delete : EventType.put, kv, sub };
-    if (options.prevKv === true) {
-      const prev = latestBefore(backend, escapeKey(kv.key), { main, sub });
+    // As etcd's watch server: the key at main - 1 (not an earlier write of the same txn), and
+    // none when that revision is compacted.
+    if (options.prevKv === true && main - 1 >= options.compactRevision) {
+      const prev = latestBefore(backend, escapeKey(kv.key), { main, sub: 0 });
       if (prev !== undefined && !prev.tombstone) {
         event.prevKv = readKeyValue(backend, prev.main, prev.sub);
       }

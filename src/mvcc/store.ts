@@ -67,6 +67,8 @@ export interface SnapshotInfo {
 interface State {
   current: number;
   compacted: number;
+  /** No compaction ever (etcd's compactMainRev of -1): compacting at revision 0 is allowed once. */
+  neverCompacted: boolean;
   consistentIndex: number;
 }
 
@@ -107,6 +109,7 @@ export class Store {
       // As etcd, an empty store is at revision 1: the first write is revision 2.
       current: Math.max(1, b.getMeta(MetaKey.currentRevision)),
       compacted: b.getMeta(MetaKey.compactRevision),
+      neverCompacted: b.meta.get(MetaKey.compactRevision) === undefined,
       consistentIndex: b.getMeta(MetaKey.consistentIndex),
     };
   }
@@ -194,7 +197,8 @@ export class Store {
   compact(revision: number): { done: Promise<void> } {
     this.#checkUsable();
     const { current, compacted } = this.#state;
-    if (revision <= compacted) {
+    // NB: etcd starts at compactMainRev -1, so its first compaction may be at revision 0.
+    if (revision <= compacted && !(revision === 0 && this.#state.neverCompacted)) {
       throw this.#compactedError();
     }
     if (revision > current) {
@@ -202,6 +206,7 @@ export class Store {
     }
     this.batch(() => {
       this.#state.compacted = revision;
+      this.#state.neverCompacted = false;
       this.#backend.putMeta(MetaKey.compactRevision, revision);
     });
     return { done: this.#scheduleCompaction(revision) };
@@ -259,7 +264,7 @@ export class Store {
     const revisions = { revision: at, compactRevision: compacted, current };
     const hash = hashKeyValues(this.#backend, revisions);
     // etcd reports -1 until the first compaction.
-    return compacted === 0 ? { ...hash, compactRevision: -1 } : hash;
+    return this.#state.neverCompacted ? { ...hash, compactRevision: -1 } : hash;
   }
 
   /**
@@ -277,7 +282,7 @@ export class Store {
     if (startRevision > endRevision) {
       return { events: [], nextRevision: Math.max(startRevision, 1) };
     }
-    return readHistory(this.#backend, Math.max(startRevision, 1), { ...options, endRevision });
+    return readHistory(this.#backend, Math.max(startRevision, 1), { ...options, endRevision, compactRevision: compacted });
   }
 
   /** Copies a consistent snapshot of the database into directory `dir` (created if needed). */
@@ -317,6 +322,8 @@ export class Store {
       renameSync(join(tmp, 'data.mdb'), join(this.#path, 'data.mdb'));
       rmSync(tmp, { recursive: true, force: true });
       this.#backend = new Backend(this.#path, this.#options);
+      // NB: the side tables were opened on the closed environment: reopen them on first use.
+      this.#aux.clear();
       this.#state = this.#loadState();
     } finally {
       this.#busy = false;

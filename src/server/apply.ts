@@ -104,6 +104,8 @@ export class Applier {
     try {
       switch (req.kind) {
         case 'put':
+          // NB: etcd checks a lone put's lease before its ignore_* key (a txn's checks go the other way).
+          if (req.request.lease !== 0n && this.#lessor.lookup(req.request.lease) === undefined) throw new ApplyError('leaseNotFound');
           return this.#write((txn) => ({ prevKv: this.#put(txn, req.request) }), (res, rev) => ({ header: emptyHeader(rev), ...withPrev(res.prevKv) }));
         case 'deleteRange':
           return this.#write((txn) => this.#deleteRange(txn, req.request), (res, rev) => ({ header: emptyHeader(rev), ...res }));
@@ -167,55 +169,63 @@ export class Applier {
     return { deleted: res.deleted, prevKvs: d.prevKv ? res.prevKvs : [] };
   }
 
+  /**
+   * etcd's applierV3backend.Txn: every compare, nested txns' too, is evaluated on the key space
+   * as it was before the txn (compareToPath); then the puts and the ranges on the path taken are
+   * checked (checkPut, checkRange); only then does any op run, so a failed check writes nothing.
+   */
   #txn(t: TxnRequest): ApplyResult {
-    // Leases of every put that may run are checked first: a missing one fails the whole txn.
-    this.#checkTxnLeases(t);
     return this.#write(
-      (txn) => this.#runTxn(txn, t),
-      (res, rev) => ({ header: emptyHeader(rev), succeeded: res.succeeded, responses: fillRevisions(res.responses, rev) }),
+      (txn) => {
+        const path = compareToPath(txn, t);
+        forEachOnPath(t, path, (op) => this.#checkPut(txn, op));
+        forEachOnPath(t, path, (op) => this.#checkRange(txn, op));
+        return this.#runTxn(txn, t, path);
+      },
+      (res, rev) => ({ header: emptyHeader(rev), succeeded: res.succeeded, responses: res.responses }),
     );
   }
 
-  #checkTxnLeases(t: TxnRequest): void {
-    const check = (ops: RequestOp[]): void => {
-      for (const op of ops) {
-        const put = op.requestPut;
-        if (put !== undefined && put.lease !== 0n && this.#lessor.lookup(put.lease) === undefined) {
-          throw new ApplyError('leaseNotFound');
-        }
-        if (op.requestTxn !== undefined) {
-          check(op.requestTxn.success);
-          check(op.requestTxn.failure);
-        }
-      }
-    };
-    check(t.success);
-    check(t.failure);
+  #checkPut(txn: WriteTxn, op: RequestOp): void {
+    const p = op.requestPut;
+    if (p === undefined) return;
+    if ((p.ignoreValue || p.ignoreLease) && txn.range(p.key).kvs.length === 0) throw new ApplyError('keyNotFound');
+    if (p.lease !== 0n && this.#lessor.lookup(p.lease) === undefined) throw new ApplyError('leaseNotFound');
   }
 
-  #runTxn(txn: WriteTxn, t: TxnRequest): Omit<TxnResponse, 'header'> {
-    const succeeded = t.compare.every((c) => applyCompare(txn, c));
-    const ops = succeeded ? t.success : t.failure;
-    const responses: ResponseOp[] = [];
-    for (const op of ops) responses.push(this.#runOp(txn, op));
-    return { succeeded, responses };
+  /** A range in a txn may not read past the txn's begin revision, nor below the compaction. */
+  #checkRange(txn: WriteTxn, op: RequestOp): void {
+    const r = op.requestRange;
+    if (r === undefined || r.revision === 0) return;
+    if (r.revision > txn.revision) throw new ApplyError('futureRev');
+    if (r.revision < this.#store.compactRevision) throw new ApplyError('compacted');
   }
 
+  #runTxn(txn: WriteTxn, t: TxnRequest, path: TxnPath): Omit<TxnResponse, 'header'> {
+    let nested = 0;
+    const responses = (path.succeeded ? t.success : t.failure).map((op): ResponseOp => {
+      if (op.requestTxn === undefined) return this.#runOp(txn, op);
+      const inner = this.#runTxn(txn, op.requestTxn, path.nested[nested++]!);
+      // NB: etcd leaves a nested txn's own header revision at 0 (its ops get theirs).
+      return { responseTxn: { header: emptyHeader(0), ...inner } };
+    });
+    return { succeeded: path.succeeded, responses };
+  }
+
+  // NB: as etcd's applyTxn, each op's header has the txn's revision as that op saw it: the
+  // begin revision until the txn first writes, the new revision from then on.
   #runOp(txn: WriteTxn, op: RequestOp): ResponseOp {
     if (op.requestRange !== undefined) {
-      const { revision: _rev, ...rr } = applyRange(txn, op.requestRange);
-      return { responseRange: { header: emptyHeader(0), ...rr } };
+      const { revision, ...rr } = applyRange(txn, op.requestRange);
+      return { responseRange: { header: emptyHeader(revision), ...rr } };
     }
     if (op.requestPut !== undefined) {
-      return { responsePut: { header: emptyHeader(0), ...withPrev(this.#put(txn, op.requestPut)) } };
+      const put = withPrev(this.#put(txn, op.requestPut));
+      return { responsePut: { header: emptyHeader(txn.revision), ...put } };
     }
     if (op.requestDeleteRange !== undefined) {
-      return { responseDeleteRange: { header: emptyHeader(0), ...this.#deleteRange(txn, op.requestDeleteRange) } };
-    }
-    if (op.requestTxn !== undefined) {
-      const inner = this.#runTxn(txn, op.requestTxn);
-      // NB: etcd leaves a nested txn's own header revision at 0 (its ops get the txn's).
-      return { responseTxn: { header: emptyHeader(0), ...inner } };
+      const deleted = this.#deleteRange(txn, op.requestDeleteRange);
+      return { responseDeleteRange: { header: emptyHeader(txn.revision), ...deleted } };
     }
     return {};
   }
@@ -278,14 +288,26 @@ function withPrev(prevKv: KeyValue | undefined): Omit<PutResponse, 'header'> {
   return prevKv === undefined ? {} : { prevKv };
 }
 
-/** Sets the revision of the headers of a txn's op responses (etcd fills them with the txn's). */
-function fillRevisions(responses: ResponseOp[], revision: number): ResponseOp[] {
-  for (const r of responses) {
-    const inner = r.responseRange ?? r.responsePut ?? r.responseDeleteRange;
-    if (inner?.header !== undefined) inner.header.revision = revision;
-    if (r.responseTxn !== undefined) fillRevisions(r.responseTxn.responses, revision);
+/** Which branch a txn takes, and (in order) the paths of the nested txns on that branch. */
+interface TxnPath {
+  succeeded: boolean;
+  nested: TxnPath[];
+}
+
+/** etcd's compareToPath: every compare on the path, on the key space before any op runs. */
+function compareToPath(txn: WriteTxn, t: TxnRequest): TxnPath {
+  const succeeded = t.compare.every((c) => applyCompare(txn, c));
+  const ops = succeeded ? t.success : t.failure;
+  return { succeeded, nested: ops.flatMap((op) => (op.requestTxn === undefined ? [] : [compareToPath(txn, op.requestTxn)])) };
+}
+
+/** Calls `fn` with each op on a txn's path (descending into nested txns), in order. */
+function forEachOnPath(t: TxnRequest, path: TxnPath, fn: (op: RequestOp) => void): void {
+  let nested = 0;
+  for (const op of path.succeeded ? t.success : t.failure) {
+    if (op.requestTxn === undefined) fn(op);
+    else forEachOnPath(op.requestTxn, path.nested[nested++]!, fn);
   }
-  return responses;
 }
 
 const CompareResult = { EQUAL: 0, GREATER: 1, LESS: 2, NOT_EQUAL: 3 } as const;

@@ -32,8 +32,9 @@ import {
   hasWal,
   openStorage,
 } from './storage.ts';
-import { WaitTable } from './wait.ts';
+import { WaitTable, WaitTimeoutError } from './wait.ts';
 import { MemberError } from './errors.ts';
+import { failpoint } from './failpoints.ts';
 
 /** How a member is set up (the server's part of the Config). */
 export interface MemberOptions {
@@ -109,12 +110,18 @@ export class Member {
   #committed = 0;
   #applied = 0;
   #snapshotIndex = 0;
+  /** The backend's size, refreshed with every backend sync (checked against the quota). */
+  #dbSizeBytes = 0;
+  /** Active alarms, mirrored from the key space's side table. */
+  #alarms: Array<{ memberId: bigint; alarm: number }> = [];
   #running = false;
   #rerun = false;
   #stopping: Promise<void> | undefined;
   #failed: unknown;
   /** Resolves when the in-progress Ready loop run ends. */
   #idle: Promise<void> = Promise.resolve();
+  /** Settles when the exclusive() run in progress (defragmentation) ends; the backend is offline. */
+  #exclusive: Promise<void> | undefined;
 
   private constructor(options: MemberOptions, storage: OpenedStorage, store: Store, members: MemberInfo[]) {
     this.options = options;
@@ -140,6 +147,8 @@ export class Member {
     this.#applier = new Applier(store, this.lessor);
     this.#reattachLeases();
     this.hub = new WatchHub(store);
+    this.#alarms = this.#loadAlarms();
+    this.#dbSizeBytes = store.status().sizeBytes;
     this.#node = new RawNode({
       id: this.id,
       storage: storage.memory,
@@ -191,6 +200,19 @@ export class Member {
       throw new MemberError('unsupported', 'clusters of more than one member need the peer transport, which is not available yet');
     }
     const store = Store.open(layout.dbDir);
+    const applied = store.consistentIndex;
+    const lastIndex = storage.memory.lastIndex();
+    if (applied > lastIndex) {
+      // Replay brings the key space up to the log, never the log up to the key space: the next
+      // entries would reuse the lost indexes and apply would skip them as already applied
+      // (committed, never applied, never answered). Refuse, as etcd's verify does.
+      await store.close();
+      await storage.wal.close();
+      throw new Error(
+        `server: cannot start from "${options.dataDir}": the key space has applied entry ${applied} ` +
+          `but the WAL ends at ${lastIndex} (synced WAL records were lost); restore from a snapshot`,
+      );
+    }
     const member = new Member(options, storage, store, members);
     member.#start();
     return member;
@@ -199,10 +221,14 @@ export class Member {
   #start(): void {
     const tick = setInterval(() => {
       this.#node.tick();
+      this.#waits.expire(performance.now());
       this.#kick();
     }, this.options.heartbeatIntervalMs);
     const sync = setInterval(() => {
+      // NB: a defragmentation has the backend closed meanwhile; it syncs the new file itself.
+      if (this.#exclusive !== undefined) return;
       this.store.sync().catch((err: unknown) => this.#fail(err));
+      this.#dbSizeBytes = this.store.status().sizeBytes;
     }, BACKEND_SYNC_INTERVAL_MS);
     const leases = setInterval(() => this.#revokeExpiredLeases(), LEASE_EXPIRY_POLL_MS);
     this.#timers.push(tick, sync, leases);
@@ -251,7 +277,9 @@ export class Member {
       await this.#storage.wal.saveSnapshotMark(rd.snapshot.metadata);
     }
     if (rd.hardState !== undefined || rd.entries.length > 0) {
+      failpoint('raftBeforeSave');
       await this.#storage.wal.save(rd.hardState, rd.entries, { sync: rd.mustSync });
+      failpoint('raftAfterSave');
     }
     if (rd.snapshot !== undefined) this.#storage.memory.applySnapshot(rd.snapshot);
     this.#storage.memory.append(rd.entries);
@@ -287,6 +315,7 @@ export class Member {
   #apply(entries: Entry[]): void {
     const results: Array<{ id: bigint; result: ApplyResult }> = [];
     const consistent = this.store.consistentIndex;
+    failpoint('beforeApplyBatch');
     this.store.batch(() => {
       for (const entry of entries) {
         if (entry.index <= consistent) continue; // replayed: already in the backend
@@ -301,7 +330,9 @@ export class Member {
           if (this.#waits.isWaiting(req.id)) results.push({ id: req.id, result });
         }
       }
+      failpoint('backendBeforeCommit');
     });
+    failpoint('afterApplyBatch');
     const last = entries[entries.length - 1]!;
     this.#applied = last.index;
     const events = this.#applier.takeEvents();
@@ -333,11 +364,15 @@ export class Member {
   // ---- alarms (NOSPACE) ----
 
   #alarmed(): boolean {
-    return this.store.auxTable('alarms').entries().length > 0;
+    return this.#alarms.length > 0;
   }
 
   /** Active alarms: (member id, alarm type) pairs. */
   alarms(): Array<{ memberId: bigint; alarm: number }> {
+    return this.#alarms.map((a) => ({ ...a }));
+  }
+
+  #loadAlarms(): Array<{ memberId: bigint; alarm: number }> {
     return this.store.auxTable('alarms').entries().map(({ key }) => ({ memberId: key.readBigUInt64BE(0), alarm: key.readUInt32BE(8) }));
   }
 
@@ -354,6 +389,7 @@ export class Member {
       else table.delete(key);
     }
     this.#applier.applyNothing(index);
+    this.#alarms = this.#loadAlarms();
     const changed = action === 2 ? before.filter((a) => a.memberId === memberID && (alarm === 0 || a.alarm === alarm)) : [{ memberId: memberID, alarm }];
     return { ok: true, revision: this.store.currentRevision, response: { alarms: changed } };
   }
@@ -362,7 +398,7 @@ export class Member {
   #checkQuota(): void {
     const quota = this.options.quotaBackendBytes;
     if (quota <= 0 || this.#alarmed()) return;
-    if (this.store.status().sizeBytes <= quota) return;
+    if (this.#dbSizeBytes <= quota) return;
     this.#log('warn', `backend size passed the quota of ${quota} bytes: raising the NOSPACE alarm`);
     void this.propose('alarm', { action: 1, memberID: this.id, alarm: 1 }).catch(() => undefined);
   }
@@ -372,12 +408,15 @@ export class Member {
   async #maybeSnapshot(): Promise<void> {
     if (this.#applied - this.#snapshotIndex <= this.options.snapshotCount) return;
     const index = this.#applied;
+    failpoint('beforeSnapshot');
     // The backend must hold everything up to `index` durably before the WAL before it may go.
     await this.store.sync();
     const data = encodeSnapshotData({ members: this.#members });
     const snapshot = this.#storage.memory.createSnapshot(index, this.#confState, data);
     await this.#storage.snapshotter.save(snapshot);
+    failpoint('snapshotBeforeMark');
     await this.#storage.wal.saveSnapshotMark(snapshot.metadata);
+    failpoint('afterSnapshotBeforeWalPurge');
     this.#snapshotIndex = index;
     const compactTo = index - SNAPSHOT_CATCHUP_ENTRIES;
     if (compactTo > this.#storage.memory.firstIndex()) this.#storage.memory.compact(compactTo);
@@ -414,14 +453,13 @@ export class Member {
     options: { signal?: AbortSignal } = {},
   ): Promise<Applied<unknown>> {
     this.#checkUsable();
+    await this.backendOnline();
     if (this.#committed - this.#applied > APPLY_LAG_MAX || this.#waits.full()) throw new MemberError('too-many-requests');
     if (kind === 'put' || kind === 'txn' || kind === 'leaseGrant') this.#checkQuota();
     const id = this.#ids.next();
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs());
-    const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
     const data = encodeRequest(kind, id, request);
     if (data.length > (this.options.requestBytesMax ?? 1.5 * 1024 * 1024)) throw new MemberError('request-too-large');
-    const wait = this.#waits.register<ApplyResult>(id, signal);
+    const wait = this.#waits.register<ApplyResult>(id, options.signal, performance.now() + this.requestTimeoutMs());
     const res = this.#node.propose(data);
     if (!res.ok) {
       this.#waits.fail(id, new MemberError(res.reason === 'no-leader' ? 'no-leader' : 'dropped'));
@@ -432,7 +470,7 @@ export class Member {
       result = await wait;
     } catch (err) {
       if (err instanceof MemberError) throw err;
-      if (timeout.aborted) throw new MemberError(this.#lead === 0n ? 'no-leader' : 'timeout');
+      if (err instanceof WaitTimeoutError) throw new MemberError(this.#lead === 0n ? 'no-leader' : 'timeout');
       throw new MemberError('cancelled');
     }
     if (!result.ok) throw new MemberError(result.error);
@@ -446,6 +484,7 @@ export class Member {
   async range(request: RangeRequest, options: { signal?: AbortSignal } = {}): Promise<Applied<{ kvs: KeyValue[]; more: boolean; count: number }>> {
     this.#checkUsable();
     if (!request.serializable) await this.linearizableBarrier(options);
+    await this.backendOnline();
     try {
       const { revision, ...rest } = applyRange(this.store, request);
       return { header: this.header(revision), response: rest };
@@ -482,18 +521,35 @@ export class Member {
 
   /**
    * Runs `fn` with the Ready loop paused (nothing is applied meanwhile): for defragmentation,
-   * which takes the key space offline while it rewrites the file.
+   * which takes the key space offline while it rewrites the file. One at a time; reads, proposals
+   * and the backend sync timer wait for it (etcd blocks them during a defrag too).
    */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.#checkUsable();
-    while (this.#running) await this.#idle;
+    // NB: check both on every turn: another exclusive run may have started while we waited.
+    for (;;) {
+      if (this.#exclusive !== undefined) await this.#exclusive;
+      else if (this.#running) await this.#idle;
+      else break;
+    }
     this.#running = true;
+    const run = fn();
+    this.#exclusive = run.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      return await fn();
+      return await run;
     } finally {
+      this.#exclusive = undefined;
       this.#running = false;
       this.#kick();
     }
+  }
+
+  /** Resolves once no exclusive() run (defragmentation) has the backend offline. */
+  async backendOnline(): Promise<void> {
+    while (this.#exclusive !== undefined) await this.#exclusive;
   }
 
   /** Renews a lease (leader only). */
@@ -542,6 +598,7 @@ export class Member {
 
   async #stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    await this.backendOnline();
     await this.#idle;
     this.#waits.failAll(new MemberError('stopped'));
     this.#reads.stop();

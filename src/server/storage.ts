@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ConfState, type HardState, MemoryStorage, type Snapshot, emptyConfState } from '../raft/index.ts';
-import { Snapshotter, Wal } from '../wal/index.ts';
+import { Snapshotter, Wal, type WalOptions } from '../wal/index.ts';
+import { failpoint } from './failpoints.ts';
 
 /** What is known of one member of the cluster. */
 export interface MemberInfo {
@@ -77,6 +78,27 @@ export function decodeSnapshotData(bytes: Uint8Array): SnapshotData {
   return { members: parsed.members.map((m) => ({ ...m, id: BigInt(m.id) })) };
 }
 
+/**
+ * NB: test-only, undocumented: CONCORD_WAL_SEGMENT_BYTES makes segments small so that crash
+ * tests meet segment cuts and purges after a few hundred writes (etcd's 64 MiB otherwise).
+ */
+const walSegmentBytes = parseSegmentBytes(process.env['CONCORD_WAL_SEGMENT_BYTES']);
+
+function parseSegmentBytes(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 4096) {
+    throw new Error(`server: CONCORD_WAL_SEGMENT_BYTES must be an integer ≥ 4096, not "${value}"`);
+  }
+  return n;
+}
+
+/** The WAL's options: its log, the failpoints at segment cuts, the test-only segment size. */
+function walOptions(log: (msg: string) => void): WalOptions {
+  const hooks = { beforeCut: () => failpoint('walBeforeCut'), afterCut: () => failpoint('walAfterCut') };
+  return walSegmentBytes === undefined ? { log, hooks } : { log, hooks, segmentBytes: walSegmentBytes };
+}
+
 /** What the member starts from. */
 export interface OpenedStorage {
   wal: Wal;
@@ -105,7 +127,7 @@ export async function bootstrapStorage(
   };
   const snapshotter = new Snapshotter(layout.snapDir, { log });
   await snapshotter.save(snapshot);
-  const wal = await Wal.create(layout.walDir, encodeIdentity(identity), { log });
+  const wal = await Wal.create(layout.walDir, encodeIdentity(identity), walOptions(log));
   await wal.saveSnapshotMark({ index: 1, term: 1, confState });
   const hardState: HardState = { term: 1, vote: 0n, commit: 1 };
   await wal.save(hardState, [], { sync: true });
@@ -119,7 +141,7 @@ export async function bootstrapStorage(
 export async function joinStorage(layout: DataDirLayout, identity: WalIdentity, log: (msg: string) => void): Promise<OpenedStorage> {
   for (const dir of [layout.walDir, layout.snapDir, layout.dbDir]) mkdirSync(dir, { recursive: true });
   const snapshotter = new Snapshotter(layout.snapDir, { log });
-  const wal = await Wal.create(layout.walDir, encodeIdentity(identity), { log });
+  const wal = await Wal.create(layout.walDir, encodeIdentity(identity), walOptions(log));
   const memory = new MemoryStorage();
   return { wal, snapshotter, memory, identity, snapshot: undefined, hardState: memory.hardState(), fresh: true };
 }
@@ -130,7 +152,8 @@ export async function openStorage(layout: DataDirLayout, log: (msg: string) => v
   const marks = await Wal.readSnapshotMarks(layout.walDir, { log });
   const snapshot = await snapshotter.loadNewestAvailable(marks);
   const from = snapshot === undefined ? undefined : { index: snapshot.metadata.index, term: snapshot.metadata.term };
-  const { wal, replay } = await Wal.open(layout.walDir, from === undefined ? { log } : { log, fromSnapshot: from });
+  const options = walOptions(log);
+  const { wal, replay } = await Wal.open(layout.walDir, from === undefined ? options : { ...options, fromSnapshot: from });
   const memory = new MemoryStorage();
   if (snapshot !== undefined) memory.applySnapshot(snapshot);
   memory.setHardState(replay.hardState);

@@ -10,6 +10,13 @@ interface Waiter {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   cleanup: (() => void) | undefined;
+  /** When the wait times out (ms on the caller's clock); Infinity for never. */
+  deadlineMs: number;
+}
+
+/** A wait that passed its deadline. */
+export class WaitTimeoutError extends Error {
+  override name = 'WaitTimeoutError';
 }
 
 /** Pending proposals by request id. */
@@ -30,11 +37,15 @@ export class WaitTable {
     return this.#waiters.size >= this.#capacity;
   }
 
-  /** Registers `id` and returns the promise its trigger settles; the signal aborts the wait. */
-  register<T>(id: bigint, signal?: AbortSignal): Promise<T> {
+  /**
+   * Registers `id` and returns the promise its trigger settles; the signal aborts the wait, and
+   * `expire` fails it with WaitTimeoutError once `deadlineMs` has passed. Deadlines are swept in
+   * bulk rather than given a timer each: a timer per request costs more than the request.
+   */
+  register<T>(id: bigint, signal?: AbortSignal, deadlineMs = Infinity): Promise<T> {
     if (this.#waiters.has(id)) throw new Error(`wait: duplicate request id ${id}`);
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = { resolve: resolve as (v: unknown) => void, reject, cleanup: undefined };
+      const waiter: Waiter = { resolve: resolve as (v: unknown) => void, reject, cleanup: undefined, deadlineMs };
       if (signal !== undefined) {
         if (signal.aborted) {
           reject(signal.reason);
@@ -72,6 +83,13 @@ export class WaitTable {
     this.#waiters.delete(id);
     waiter.cleanup?.();
     waiter.reject(err);
+  }
+
+  /** Fails every wait whose deadline is at or before `nowMs`. */
+  expire(nowMs: number): void {
+    for (const [id, waiter] of this.#waiters) {
+      if (waiter.deadlineMs <= nowMs) this.fail(id, new WaitTimeoutError(`wait: request ${id} timed out`));
+    }
   }
 
   /** Fails every wait (the member is stopping). */

@@ -16,7 +16,7 @@ export {
 } from './snapshotter.ts';
 export type { SnapshotterOptions } from './snapshotter.ts';
 export { SEGMENT_BYTES_DEFAULT, Wal } from './wal.ts';
-export type { SaveOptions, WalOpenOptions, WalOpened, WalOptions } from './wal.ts';
+export type { SaveOptions, WalHooks, WalOpenOptions, WalOpened, WalOptions } from './wal.ts';
 
 /** The default number of WAL segments purge keeps (etcd's --max-wals). */
 export const MAX_SEGMENTS_DEFAULT = 5;

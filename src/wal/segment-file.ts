@@ -22,6 +22,15 @@ export interface Settings {
   segmentBytes: number;
   preallocate: boolean;
   recordBytesMax: number;
+  hooks: WalHooks;
+}
+
+/** Synchronous callbacks at points of interest to crash tests (WalOptions.hooks). */
+export interface WalHooks {
+  /** The tail segment is full: before it is sealed and the next one is created. */
+  beforeCut?(): void;
+  /** The next segment is created and is the tail now. */
+  afterCut?(): void;
 }
 
 /** The records opening a segment: crc, metadata, then a hard state or a snapshot mark if given. */

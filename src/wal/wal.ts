@@ -18,13 +18,15 @@ import type { Replay, SnapshotPosition } from './replay.ts';
 import { ReplayBuilder } from './replay.ts';
 import type { SegmentName } from './segment.ts';
 import { listSegments, parseSegmentName, segmentCovering, segmentName } from './segment.ts';
-import type { Settings } from './segment-file.ts';
+import type { Settings, WalHooks } from './segment-file.ts';
 import {
   createSegmentFile, removeTemporaries, scanSegments, segmentHeader,
 } from './segment-file.ts';
 
 /** The default segment size, in bytes (etcd's): larger cuts less often but purges coarser. */
 export const SEGMENT_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+export type { WalHooks };
 
 /** Tuning shared by create and open. */
 export interface WalOptions {
@@ -36,6 +38,8 @@ export interface WalOptions {
   recordBytesMax?: number;
   /** Where the one-line notice of a tail repair goes (default console.warn). */
   log?: (msg: string) => void;
+  /** Called around each segment cut, for crash tests (the member wires its failpoints here). */
+  hooks?: WalHooks;
 }
 
 /** Options of `Wal.open`. */
@@ -71,7 +75,8 @@ function settingsOf(dir: string, metadata: Uint8Array, options: WalOptions): Set
   const segmentBytes = options.segmentBytes ?? SEGMENT_BYTES_DEFAULT;
   const recordBytesMax = options.recordBytesMax ?? RECORD_BYTES_MAX_DEFAULT;
   assert(segmentBytes > 0 && recordBytesMax > 0, 'wal: segmentBytes, recordBytesMax must be > 0');
-  return { dir, metadata, segmentBytes, preallocate: options.preallocate ?? true, recordBytesMax };
+  const preallocate = options.preallocate ?? true;
+  return { dir, metadata, segmentBytes, preallocate, recordBytesMax, hooks: options.hooks ?? {} };
 }
 
 const noop = (): void => undefined;
@@ -372,6 +377,7 @@ export class Wal {
   }
 
   async #cutNow(): Promise<void> {
+    this.#settings.hooks.beforeCut?.();
     // Seal the full segment at its real end (dropping preallocated zeros), durably.
     await ftruncate(this.#fd, this.#offset);
     await fsyncFd(this.#fd);
@@ -387,5 +393,6 @@ export class Wal {
     this.#crc = crc;
     this.#segments.push(next);
     await closeFd(old);
+    this.#settings.hooks.afterCut?.();
   }
 }

@@ -12,7 +12,8 @@ const notYet = (): never => {
 export function addClusterService(server: GrpcServer, member: Member): void {
   server.addService(services['etcdserverpb.Cluster'], {
     MemberList: () => ({
-      header: member.header(),
+      // NB: etcd's cluster server header has no revision (ClusterServer.header()).
+      header: { ...member.header(), revision: 0 },
       members: member.members().map((m) => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
     }),
     MemberAdd: notYet,

@@ -17,7 +17,8 @@ const alarmNames = ['NONE', 'NOSPACE', 'CORRUPT'];
 /** Registers Maintenance on `server`, served by `member`. */
 export function addMaintenanceService(server: GrpcServer, member: Member): void {
   server.addService(services['etcdserverpb.Maintenance'], {
-    Status: () => {
+    Status: async () => {
+      await member.backendOnline();
       const st = member.store.status();
       const raft = member.raftStatus();
       return {
@@ -34,15 +35,17 @@ export function addMaintenanceService(server: GrpcServer, member: Member): void 
       };
     },
     Alarm: async (req, call) => {
+      // NB: etcd's AlarmResponse carries no header (its apply leaves it nil; `alarm list -w json`
+      // prints `{}` on a cluster without alarms), and GET filters by alarm type only.
       if (req.action === 0) {
         const all = member.alarms();
-        const alarms = all.filter((a) => (req.memberID === 0n || a.memberId === req.memberID) && (req.alarm === 0 || a.alarm === req.alarm));
-        return { header: member.header(), alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) };
+        const alarms = all.filter((a) => req.alarm === 0 || a.alarm === req.alarm);
+        return { alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) };
       }
       try {
-        const { header, response } = await member.propose('alarm', req, { signal: call.signal });
+        const { response } = await member.propose('alarm', req, { signal: call.signal });
         const alarms = (response as { alarms: Array<{ memberId: bigint; alarm: number }> }).alarms;
-        return { header, alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) };
+        return { alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: a.alarm })) };
       } catch (err) {
         throw toGrpcError(err);
       }
@@ -55,8 +58,12 @@ export function addMaintenanceService(server: GrpcServer, member: Member): void 
       }
       return { header: member.header() };
     },
-    Hash: () => ({ header: member.header(), hash: member.store.hashKV(0).hash }),
-    HashKV: (req) => {
+    Hash: async () => {
+      await member.backendOnline();
+      return { header: member.header(), hash: member.store.hashKV(0).hash };
+    },
+    HashKV: async (req) => {
+      await member.backendOnline();
       try {
         const h = member.store.hashKV(req.revision);
         return { header: member.header(h.revision), hash: h.hash, compactRevision: h.compactRevision };
@@ -67,6 +74,7 @@ export function addMaintenanceService(server: GrpcServer, member: Member): void 
     Snapshot: async (_req, call) => {
       const dir = await mkdtemp(join(tmpdir(), 'concord-snapshot-'));
       try {
+        await member.backendOnline();
         const info = await member.store.snapshot(dir);
         await streamFile(info.path, info.sizeBytes, member.header(info.revision), call);
       } finally {

@@ -55,6 +55,13 @@ class WatchStream {
 
   create(req: WatchCreateRequest): void {
     let id = req.watchId;
+    // etcd (mvcc watchStream.Watch) refuses key >= range_end before it looks at the id; a
+    // range_end of "\0" (from key on) is exempt.
+    const fromKey = req.rangeEnd.length === 1 && req.rangeEnd[0] === 0;
+    if (req.rangeEnd.length > 0 && !fromKey && Buffer.compare(req.key, req.rangeEnd) >= 0) {
+      this.#reply({ watchId: -1, created: true, canceled: true, cancelReason: 'mvcc: watcher range is empty' });
+      return;
+    }
     if (id !== 0 && this.#watchers.has(id)) {
       this.#reply({ watchId: -1, created: true, canceled: true, cancelReason: 'mvcc: duplicate watch ID provided on the WatchStream' });
       return;
@@ -134,7 +141,8 @@ class WatchStream {
     if (batch.compactRevision !== undefined) {
       this.#watchers.delete(id);
       this.#ids.delete(batch.watcher);
-      await this.#call.send({ header, watchId: id, created: false, canceled: true, compactRevision: batch.compactRevision, cancelReason: '', fragment: false, events: [] });
+      // NB: etcd's compaction response carries no revision (its WatchResponse.Revision is 0).
+      await this.#call.send({ header: this.#member.header(0), watchId: id, created: false, canceled: true, compactRevision: batch.compactRevision, cancelReason: '', fragment: false, events: [] });
       return;
     }
     const events = batch.events.map(toProtoEvent);
