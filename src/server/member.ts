@@ -318,10 +318,12 @@ export class Member {
     failpoint('beforeApplyBatch');
     this.store.batch(() => {
       for (const entry of entries) {
-        if (entry.index <= consistent) continue; // replayed: already in the backend
         if (entry.type === 'ConfChange') {
+          // Raft's configuration lives in memory: a replayed change must reach it again.
           this.#applyConfChange(entry);
-          this.#applier.applyNothing(entry.index);
+          if (entry.index > consistent) this.#applier.applyNothing(entry.index);
+        } else if (entry.index <= consistent) {
+          continue; // replayed: already in the backend
         } else if (entry.data.length === 0) {
           this.#applier.applyNothing(entry.index);
         } else {
