@@ -1,0 +1,273 @@
+// PeerTransport: a member's connections to the other members of its cluster. It listens on the
+// peer URLs (message streams, snapshots, etcd's /members and /version), keeps one outgoing
+// stream per peer, and moves Raft messages both ways without ever blocking the Ready loop:
+// send() writes or drops (and reports), never waits. close() is idempotent.
+import { readFileSync } from 'node:fs';
+import type http2 from 'node:http2';
+import type { Message, NodeId } from '../raft/index.ts';
+import { assert } from '../util/assert.ts';
+import { defaultPeerVersion, resolveLimits, type TransportLimits } from './limits.ts';
+import type { PeerMember, PeerVersion } from './endpoints.ts';
+import { TransportError, TransportErrorCode } from './errors.ts';
+import { PeerListener, type ListenerTls } from './listener.ts';
+import { type TransportLog, hexId } from './log.ts';
+import { Peer, type ClientTls, type PeerContext } from './peer.ts';
+import { Receiver } from './receiver.ts';
+import type { ChunkTamper } from './snapshot-body.ts';
+import { sendSnapshotTo } from './snapshot-sender.ts';
+
+/** Peer TLS files, as etcd's --peer-cert-file, --peer-key-file, --peer-trusted-ca-file. */
+export interface PeerTlsOptions {
+  /** PEM certificate, served to peers and presented to them as a client certificate. */
+  certFile: string;
+  keyFile: string;
+  /** PEM CA bundle peers' certificates are verified against (both directions). */
+  trustedCaFile?: string;
+  /** Require a verified client certificate from connecting peers (--peer-client-cert-auth). */
+  clientCertAuth?: boolean;
+}
+
+/** A snapshot database body, or a function producing one (called once, when sending starts). */
+export type SnapshotBody = AsyncIterable<Uint8Array> | (() => AsyncIterable<Uint8Array>);
+
+/** How a PeerTransport is set up. */
+export interface PeerTransportOptions {
+  memberId: NodeId;
+  clusterId: bigint;
+  /** URLs to listen on (http:// or https://; port 0 picks a free port). None: send only. */
+  listenUrls?: readonly string[];
+  tls?: PeerTlsOptions;
+  /** Messages received from peers, in the order each peer sent them (one batch per read). */
+  onMessages(batch: Message[]): void;
+  /**
+   * A snapshot received: the Snap message and the database, whose chunks are verified before
+   * they are yielded (iteration throws TransportError on corruption). Read `body` to its end,
+   * and step `msg` into Raft only after it is saved; the sender learns success when this resolves.
+   */
+  onSnapshot(msg: Message, body: AsyncIterable<Uint8Array>): Promise<void>;
+  /** A peer's messages were dropped (stream down or queue full): the member reports unreachable. */
+  onUnreachable?(peerId: NodeId): void;
+  /** The outcome of a snapshot to a peer (sendSnapshot, or a Snap message dropped by send). */
+  onSnapshotStatus?(peerId: NodeId, ok: boolean): void;
+  /** The cluster's members, served on GET /members. */
+  members?(): readonly PeerMember[];
+  /** What GET /version reports. */
+  version?: PeerVersion;
+  log: TransportLog;
+  /** A float in [0, 1) for reconnect jitter (Math.random by default). */
+  rng?: () => number;
+  /** Overrides of the default limits (limits.ts). */
+  limits?: Partial<TransportLimits>;
+  /** Test hooks. */
+  hooks?: { tamperSnapshotChunk?: ChunkTamper };
+}
+
+/** The peer transport of one member. */
+export class PeerTransport {
+  readonly #options: PeerTransportOptions;
+  readonly #limits: TransportLimits;
+  readonly #peers = new Map<NodeId, Peer>();
+  readonly #peerContext: PeerContext;
+  readonly #receiver: Receiver;
+  readonly #listeners: PeerListener[] = [];
+  readonly #snapshotSessions = new Set<http2.ClientHttp2Session>();
+  readonly #serverTls: ListenerTls | undefined;
+  #urls: string[] = [];
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PeerTransportOptions) {
+    this.#options = options;
+    this.#limits = resolveLimits(options.limits);
+    const tlsFiles = options.tls === undefined ? undefined : readTls(options.tls);
+    this.#serverTls = tlsFiles?.server;
+    this.#peerContext = {
+      memberId: options.memberId,
+      clusterId: options.clusterId,
+      limits: this.#limits,
+      log: options.log,
+      rng: options.rng ?? Math.random,
+      clientTls: tlsFiles?.client,
+      onUnreachable: (id) => options.onUnreachable?.(id),
+      onSnapshotStatus: (id, ok) => options.onSnapshotStatus?.(id, ok),
+    };
+    this.#receiver = new Receiver({
+      memberId: options.memberId,
+      clusterId: options.clusterId,
+      limits: this.#limits,
+      log: options.log,
+      isPeer: (id) => this.#peers.has(id),
+      onMessages: (batch) => options.onMessages(batch),
+      onSnapshot: (msg, body) => options.onSnapshot(msg, body),
+      members: () => options.members?.() ?? [],
+      version: options.version ?? defaultPeerVersion,
+    });
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<TransportLimits> {
+    return this.#limits;
+  }
+
+  /** The URLs listened on, with ports resolved (after start()). */
+  get urls(): readonly string[] {
+    return this.#urls;
+  }
+
+  /** Listens on every listen URL; resolves with them, ports resolved. */
+  async start(): Promise<readonly string[]> {
+    assert(this.#listeners.length === 0, 'transport: start() called twice');
+    if (this.#closing !== undefined) throw new TransportError(TransportErrorCode.Closed, 'transport: closed');
+    for (const raw of this.#options.listenUrls ?? []) {
+      const url = parseUrl(raw);
+      const secure = url.protocol === 'https:';
+      if (secure && this.#serverTls === undefined) {
+        const why = `transport: listen URL "${raw}" is https but no peer TLS is configured`;
+        throw new TransportError(TransportErrorCode.BadConfig, why);
+      }
+      const listener = new PeerListener(this.#receiver, secure ? this.#serverTls : undefined);
+      this.#listeners.push(listener);
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = await listener.listen(url.port === '' ? 0 : Number(url.port), host);
+      url.port = String(port);
+      this.#urls.push(url.origin);
+      this.#options.log('info', `transport: listening for peers on ${url.origin}`);
+    }
+    return this.#urls;
+  }
+
+  /** Starts streaming to a peer (a no-op if known: use updatePeer to change its URLs). */
+  addPeer(id: NodeId, urls: readonly string[]): void {
+    if (this.#closing !== undefined || this.#peers.has(id)) return;
+    assert(id !== this.#options.memberId, () => `transport: cannot add this member ${hexId(id)} as its own peer`);
+    this.#peers.set(id, new Peer(this.#peerContext, id, checkUrls(urls)));
+  }
+
+  /** Stops streaming to and accepting from a peer. */
+  removePeer(id: NodeId): void {
+    this.#peers.get(id)?.close();
+    this.#peers.delete(id);
+    this.#receiver.dropPeer(id);
+  }
+
+  /** Changes a peer's URLs (a member update). */
+  updatePeer(id: NodeId, urls: readonly string[]): void {
+    const peer = this.#peers.get(id);
+    if (peer === undefined) this.addPeer(id, urls);
+    else peer.updateUrls(checkUrls(urls));
+  }
+
+  /** True while the stream to the peer is up. */
+  isActive(id: NodeId): boolean {
+    return this.#peers.get(id)?.activeSince !== undefined;
+  }
+
+  /** Since when the stream to the peer has been up, or undefined. */
+  activeSince(id: NodeId): Date | undefined {
+    return this.#peers.get(id)?.activeSince;
+  }
+
+  /**
+   * Sends messages, grouped by destination: one write per peer per call. Never blocks: messages
+   * to a peer that is down or too far behind are dropped and reported (onUnreachable).
+   */
+  send(messages: readonly Message[]): void {
+    if (this.#closing !== undefined || messages.length === 0) return;
+    const first = messages[0]!.to;
+    if (messages.every((m) => m.to === first)) return this.#sendTo(first, messages);
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to);
+      if (list === undefined) byPeer.set(m.to, [m]);
+      else list.push(m);
+    }
+    for (const [to, batch] of byPeer) this.#sendTo(to, batch);
+  }
+
+  /**
+   * Streams a snapshot (the Snap message, then the database in checksummed chunks) to `msg.to` on
+   * a separate connection. Resolves when the peer has verified and accepted it; the outcome is
+   * also reported through onSnapshotStatus.
+   */
+  async sendSnapshot(msg: Message, body: SnapshotBody): Promise<void> {
+    const peer = this.#peers.get(msg.to);
+    let ok = false;
+    try {
+      if (this.#closing !== undefined) throw new TransportError(TransportErrorCode.Closed, 'transport: closed');
+      if (peer === undefined) {
+        const why = `transport: no peer ${hexId(msg.to)} to send a snapshot to`;
+        throw new TransportError(TransportErrorCode.UnknownPeer, why);
+      }
+      const db = typeof body === 'function' ? body() : body;
+      await sendSnapshotTo(peer, msg, db, {
+        chunkBytes: this.#limits.snapshotChunkBytes,
+        tamper: this.#options.hooks?.tamperSnapshotChunk,
+        track: (session) => {
+          this.#snapshotSessions.add(session);
+          return () => this.#snapshotSessions.delete(session);
+        },
+      });
+      ok = true;
+      const index = msg.snapshot?.metadata.index ?? 0;
+      this.#options.log('info', `transport: sent snapshot [index ${index}] to member ${hexId(msg.to)}`);
+    } finally {
+      this.#options.onSnapshotStatus?.(msg.to, ok);
+    }
+  }
+
+  /** Closes every connection and listener. Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    for (const peer of this.#peers.values()) peer.close();
+    this.#peers.clear();
+    for (const session of this.#snapshotSessions) session.destroy();
+    this.#receiver.close();
+    await Promise.all(this.#listeners.map((l) => l.close()));
+  }
+
+  #sendTo(to: NodeId, batch: readonly Message[]): void {
+    const peer = this.#peers.get(to);
+    if (peer === undefined) {
+      this.#options.log('debug', `transport: ignored ${batch.length} messages to unknown member ${hexId(to)}`);
+      return;
+    }
+    peer.send(batch);
+  }
+}
+
+function readTls(opts: PeerTlsOptions): { server: ListenerTls; client: ClientTls } {
+  try {
+    const cert = readFileSync(opts.certFile);
+    const key = readFileSync(opts.keyFile);
+    const ca = opts.trustedCaFile === undefined ? undefined : readFileSync(opts.trustedCaFile);
+    const clientCertAuth = opts.clientCertAuth ?? false;
+    return { server: { cert, key, ca, clientCertAuth }, client: { cert, key, ca } };
+  } catch (err) {
+    const why = `transport: cannot read peer TLS files: ${(err as Error).message}`;
+    throw new TransportError(TransportErrorCode.BadConfig, why, { cause: err });
+  }
+}
+
+function parseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new TransportError(TransportErrorCode.BadConfig, `transport: bad peer URL "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TransportError(TransportErrorCode.BadConfig, `transport: peer URL "${raw}" is not http or https`);
+  }
+  return url;
+}
+
+function checkUrls(urls: readonly string[]): readonly string[] {
+  if (urls.length === 0) {
+    throw new TransportError(TransportErrorCode.BadConfig, 'transport: a peer needs at least one URL');
+  }
+  for (const u of urls) parseUrl(u);
+  return [...urls];
+}
