@@ -9,7 +9,7 @@ import { writeSync } from 'node:fs';
 export const FAILPOINT_NAMES = [
   /** Ready loop: before the WAL save of entries and hard state. */
   'raftBeforeSave',
-  /** Ready loop: after the WAL save and its fdatasync, before anything is applied. */
+  /** Ready loop: the WAL save and its fdatasync done, before Raft learns of it (advance). */
   'raftAfterSave',
   /** Apply: before the LMDB transaction of an apply batch begins. */
   'beforeApplyBatch',

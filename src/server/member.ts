@@ -202,10 +202,12 @@ export class Member {
     const store = Store.open(layout.dbDir);
     const applied = store.consistentIndex;
     const lastIndex = storage.memory.lastIndex();
-    if (applied > lastIndex) {
+    if (applied > lastIndex && members.length === 1) {
       // Replay brings the key space up to the log, never the log up to the key space: the next
       // entries would reuse the lost indexes and apply would skip them as already applied
-      // (committed, never applied, never answered). Refuse, as etcd's verify does.
+      // (committed, never applied, never answered). Refuse, as etcd's verify does. NB: a member
+      // of a larger cluster may legitimately be ahead (a follower applies entries it is still
+      // persisting); the leader sends those same committed entries again and replay skips them.
       await store.close();
       await storage.wal.close();
       throw new Error(
@@ -276,17 +278,25 @@ export class Member {
       await this.#storage.snapshotter.save(rd.snapshot);
       await this.#storage.wal.saveSnapshotMark(rd.snapshot.metadata);
     }
+    let saving: Promise<void> | undefined;
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       failpoint('raftBeforeSave');
-      await this.#storage.wal.save(rd.hardState, rd.entries, { sync: rd.mustSync });
+      saving = this.#storage.wal.save(rd.hardState, rd.entries, { sync: rd.mustSync });
+    }
+    // Committed entries are durable on a quorum already (a leader counts itself only for what it
+    // has persisted), so they are applied while this Ready's own entries are written, as etcd
+    // does. A follower that crashes then holds them in its backend but not in its WAL: the
+    // consistent index makes their replay a no-op.
+    for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
+    if (rd.committedEntries.length > 0) this.#apply(rd.committedEntries);
+    if (saving !== undefined) {
+      await saving;
       failpoint('raftAfterSave');
     }
     if (rd.snapshot !== undefined) this.#storage.memory.applySnapshot(rd.snapshot);
     this.#storage.memory.append(rd.entries);
     if (rd.hardState !== undefined) this.#storage.memory.setHardState(rd.hardState);
     this.#send(rd.messagesAfterPersist);
-    for (const rs of rd.readStates) this.#reads.onReadState(rs.context, rs.index);
-    if (rd.committedEntries.length > 0) this.#apply(rd.committedEntries);
     this.#node.advance(rd);
     this.#reads.onApplied();
     await this.#maybeSnapshot();

@@ -8,7 +8,7 @@ import type { Entry, HardState } from '../raft/messages.ts';
 import { emptyConfState, isEmptyHardState } from '../raft/messages.ts';
 import { assert } from '../util/assert.ts';
 import { WalError, WalErrorCode } from './errors.ts';
-import { closeFd, fdatasync, fsyncDir, fsyncFd, ftruncate, openFd, writeFully } from './fsio.ts';
+import { closeFd, fdatasync, fsyncDir, fsyncFd, ftruncate, openFd, writeFullySync } from './fsio.ts';
 import type { SnapshotMark } from './record.ts';
 import {
   ENTRY_HEADER_BYTES, HARD_STATE_BYTES, RECORD_BYTES_MAX_DEFAULT, RECORD_HEADER_BYTES, copyBytes,
@@ -366,7 +366,7 @@ export class Wal {
     return this.#guard(async () => {
       if (buf.length > 0) {
         const crc = sealRecords(buf, 0, buf.length, this.#crc);
-        await writeFully(this.#fd, buf, this.#offset);
+        writeFullySync(this.#fd, buf, this.#offset);
         this.#offset += buf.length;
         this.#crc = crc;
       }
