@@ -62,9 +62,10 @@ export function readHistory(
     const isDelete = stored.modRevision === 0;
     const kv: KeyValue = isDelete ? { ...stored, modRevision: main } : stored;
     const event: Event = { type: isDelete ? EventType.delete : EventType.put, kv, sub };
-    // As etcd's watch server: the key at main - 1 (not an earlier write of the same txn), and
-    // none when that revision is compacted.
-    if (options.prevKv === true && main - 1 >= options.compactRevision) {
+    // As etcd's watch server: the key at main - 1 (not an earlier write of the same txn); none
+    // for a put that created the key, nor when main - 1 is compacted.
+    const created = !isDelete && kv.version === 1;
+    if (options.prevKv === true && !created && main - 1 >= options.compactRevision) {
       const prev = latestBefore(backend, escapeKey(kv.key), { main, sub: 0 });
       if (prev !== undefined && !prev.tombstone) {
         event.prevKv = readKeyValue(backend, prev.main, prev.sub);

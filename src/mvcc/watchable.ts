@@ -412,14 +412,15 @@ export class WatchHub {
    * carries none: read it at modRevision - 1 (as etcd's watch server does), once per event.
    */
   #withPrevKv(event: Event, cache: Map<Event, Event>): Event {
+    // NB: etcd sends no prev_kv with a put that created the key (isCreateEvent), even when the
+    // same txn deleted an older version of it first.
+    if (event.type === EventType.put && event.kv.version === 1) return withoutPrevKv(event);
     // NB: etcd's prev_kv is the key at modRevision - 1: a write's own prevKv is that, unless an
     // earlier op of the same txn wrote the key (a put, then a delete over a "\0"-ended range).
     if (event.prevKv !== undefined && event.prevKv.modRevision < event.kv.modRevision) return event;
-    // The first write of its revision (sub 0) that created the key: it had no previous value.
-    if (event.type === EventType.put && event.kv.version === 1 && event.sub === 0) return event;
     const cached = cache.get(event);
     if (cached !== undefined) return cached;
-    let found = event;
+    let found = withoutPrevKv(event);
     try {
       const { kvs } = this.#store.range(event.kv.key, undefined, {
         revision: event.kv.modRevision - 1,

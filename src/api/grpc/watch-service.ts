@@ -105,7 +105,7 @@ class WatchStream {
   }
 
   progress(): void {
-    const revision = this.#member.hub.progressIfSynced(this.#watchers.values());
+    const revision = this.#member.hub.progressIfSynced(this.#ids.keys());
     if (revision !== undefined) this.#reply({ watchId: -1, header: this.#member.header(revision) });
   }
 
@@ -139,7 +139,8 @@ class WatchStream {
     if (id === undefined) return; // cancelled meanwhile
     const header = this.#member.header(batch.revision);
     if (batch.compactRevision !== undefined) {
-      this.#watchers.delete(id);
+      // NB: as etcd 3.4, the id stays taken (a create with it is a duplicate) until the client
+      // cancels it; the hub has already dropped the watcher.
       this.#ids.delete(batch.watcher);
       // NB: etcd's compaction response carries no revision (its WatchResponse.Revision is 0).
       await this.#call.send({ header: this.#member.header(0), watchId: id, created: false, canceled: true, compactRevision: batch.compactRevision, cancelReason: '', fragment: false, events: [] });
