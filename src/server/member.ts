@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SeededRng } from '../util/rng.ts';
-import { Lessor, SystemClock, minLeaseTtlSeconds, type LeaseRecord, type LeaseStore } from '../lease/index.ts';
+import { Lessor, SystemClock, minLeaseTtlSeconds } from '../lease/index.ts';
+import { AuxLeaseStore } from './lease-store.ts';
 import { type Event, type KeyValue, Store, WatchHub } from '../mvcc/index.ts';
 import {
   type ConfState,
@@ -35,6 +36,7 @@ import {
 import { WaitTable, WaitTimeoutError } from './wait.ts';
 import { MemberError } from './errors.ts';
 import { failpoint } from './failpoints.ts';
+import { type Alarm, AlarmTable } from './alarms.ts';
 
 /** How a member is set up (the server's part of the Config). */
 export interface MemberOptions {
@@ -112,8 +114,7 @@ export class Member {
   #snapshotIndex = 0;
   /** The backend's size, refreshed with every backend sync (checked against the quota). */
   #dbSizeBytes = 0;
-  /** Active alarms, mirrored from the key space's side table. */
-  #alarms: Array<{ memberId: bigint; alarm: number }> = [];
+  readonly #alarms: AlarmTable;
   #running = false;
   #rerun = false;
   #stopping: Promise<void> | undefined;
@@ -147,7 +148,7 @@ export class Member {
     this.#applier = new Applier(store, this.lessor);
     this.#reattachLeases();
     this.hub = new WatchHub(store);
-    this.#alarms = this.#loadAlarms();
+    this.#alarms = new AlarmTable(store);
     this.#dbSizeBytes = store.status().sizeBytes;
     this.#node = new RawNode({
       id: this.id,
@@ -376,33 +377,17 @@ export class Member {
   // ---- alarms (NOSPACE) ----
 
   #alarmed(): boolean {
-    return this.#alarms.length > 0;
+    return this.#alarms.active();
   }
 
   /** Active alarms: (member id, alarm type) pairs. */
-  alarms(): Array<{ memberId: bigint; alarm: number }> {
-    return this.#alarms.map((a) => ({ ...a }));
-  }
-
-  #loadAlarms(): Array<{ memberId: bigint; alarm: number }> {
-    return this.store.auxTable('alarms').entries().map(({ key }) => ({ memberId: key.readBigUInt64BE(0), alarm: key.readUInt32BE(8) }));
+  alarms(): Alarm[] {
+    return this.#alarms.list();
   }
 
   #applyAlarm(index: number, req: Extract<InternalRequest, { kind: 'alarm' }>): ApplyResult {
-    const table = this.store.auxTable('alarms');
-    const { action, memberID, alarm } = req.request;
-    const key = Buffer.alloc(12);
-    key.writeBigUInt64BE(memberID, 0);
-    key.writeUInt32BE(alarm, 8);
-    const before = this.alarms();
-    if (action === 1 && alarm !== 0) table.put(key, Buffer.alloc(0));
-    if (action === 2) {
-      if (alarm === 0) for (const e of table.entries()) table.delete(e.key);
-      else table.delete(key);
-    }
+    const changed = this.#alarms.apply(req.request);
     this.#applier.applyNothing(index);
-    this.#alarms = this.#loadAlarms();
-    const changed = action === 2 ? before.filter((a) => a.memberId === memberID && (alarm === 0 || a.alarm === alarm)) : [{ memberId: memberID, alarm }];
     return { ok: true, revision: this.store.currentRevision, response: { alarms: changed } };
   }
 
@@ -641,36 +626,4 @@ function initialMembers(options: MemberOptions): MemberInfo[] {
 
 function txnWrites(t: { success: Array<{ requestPut?: unknown; requestTxn?: unknown }>; failure: Array<{ requestPut?: unknown; requestTxn?: unknown }> }): boolean {
   return [...t.success, ...t.failure].some((op) => op.requestPut !== undefined || op.requestTxn !== undefined);
-}
-
-/** Lease records in the key space's LMDB environment (written in the apply's batch). */
-class AuxLeaseStore implements LeaseStore {
-  readonly #store: Store;
-
-  constructor(store: Store) {
-    this.#store = store;
-  }
-
-  putLease(record: LeaseRecord): void {
-    const key = Buffer.alloc(8);
-    key.writeBigInt64BE(BigInt.asIntN(64, record.id));
-    const value = Buffer.alloc(16);
-    value.writeDoubleBE(record.ttlSeconds, 0);
-    value.writeDoubleBE(record.remainingTtlSeconds, 8);
-    this.#store.batch(() => this.#store.auxTable('leases').put(key, value));
-  }
-
-  deleteLease(id: bigint): void {
-    const key = Buffer.alloc(8);
-    key.writeBigInt64BE(BigInt.asIntN(64, id));
-    this.#store.batch(() => this.#store.auxTable('leases').delete(key));
-  }
-
-  listLeases(): LeaseRecord[] {
-    return this.#store.auxTable('leases').entries().map(({ key, value }) => ({
-      id: BigInt.asUintN(64, key.readBigInt64BE(0)),
-      ttlSeconds: value.readDoubleBE(0),
-      remainingTtlSeconds: value.readDoubleBE(8),
-    }));
-  }
 }
