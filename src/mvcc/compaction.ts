@@ -1,6 +1,8 @@
 // Compaction: physically removes history at or below a revision C, keeping for each key its
 // latest revision ≤ C when that is a put, or a tombstone exactly at C (so watchers starting at C
-// still see that delete) — the rule of etcd's keyIndex.compact. Works in chunks of history
+// still see that delete). NB: etcd 3.4.23 drops a tombstone at exactly C once its background
+// compaction has run (a watcher from C misses it); keeping it is the later etcd rule and loses
+// no event. Works in chunks of history
 // entries, each its own LMDB transaction, in ascending revision order, so that reads at any
 // revision ≥ C stay correct between chunks.
 import type { Backend } from './backend.ts';
