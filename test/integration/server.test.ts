@@ -65,3 +65,29 @@ test('server - an unknown flag exits non-zero with etcd\'s message', async () =>
     },
   );
 });
+
+test('server - an expired lease is revoked by the leader and its keys are deleted in one revision', { skip: tool.skip }, async () => {
+  const proc = await startConcord();
+  try {
+    const grant = await etcdctl(proc.endpoint, 'lease', 'grant', '2');
+    const leaseId = /lease ([0-9a-f]+) granted/.exec(grant)?.[1];
+    assert.ok(leaseId, grant);
+    await etcdctl(proc.endpoint, 'put', 'exp/a', '1', `--lease=${leaseId}`);
+    await etcdctl(proc.endpoint, 'put', 'exp/b', '2', `--lease=${leaseId}`);
+    const before = JSON.parse(await etcdctl(proc.endpoint, 'get', 'exp/', '--prefix', '-w', 'json')) as { header: { revision: number }; count: number };
+    assert.equal(before.count, 2);
+    // Expiry is the leader's: poll (bounded) until the revoke has been applied.
+    let after = before;
+    for (let i = 0; i < 100 && after.count !== undefined && after.count > 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = JSON.parse(await etcdctl(proc.endpoint, 'get', 'exp/', '--prefix', '-w', 'json')) as typeof before;
+    }
+    assert.ok(after.count === undefined || after.count === 0, 'the leased keys are gone');
+    assert.equal(after.header.revision, before.header.revision + 1, 'both keys went in one revision');
+    const ttl = await etcdctl(proc.endpoint, 'lease', 'timetolive', leaseId);
+    assert.match(ttl, /already expired/);
+  } finally {
+    await proc.stop();
+    proc.cleanup();
+  }
+});
