@@ -22,17 +22,53 @@ export const TransportErrorCode = {
   Closed: 'transport-closed',
   /** Options are inconsistent (an https URL without TLS material, a bad URL). */
   BadConfig: 'transport-bad-config',
+  /** A peer request got no answer within its timeoutMs. */
+  Timeout: 'transport-timeout',
+  /** Too many peer requests to one peer are in flight already (peerRequestsMax). */
+  Busy: 'transport-busy',
+  /** The peer's handler failed the request: `remoteCode` and `remoteMessage` say how. */
+  Remote: 'transport-remote',
+  /**
+   * The peer's transport turned a request away before its handler saw it (cluster id mismatch,
+   * unknown sender, too large, busy, no handler): `status` and `remoteCode` say why.
+   */
+  Refused: 'transport-refused',
 } as const;
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+
+/** What a peer answered, for the Remote and Refused codes of a failed peer request. */
+export interface RemoteFailure {
+  /** The HTTP status of the answer. */
+  status: number;
+  /** The code the peer gave: its handler's error code (Remote) or a RequestRefusal (Refused). */
+  remoteCode: string;
+  /** The peer's message, as it gave it. */
+  remoteMessage: string;
+}
+
+/** Options of a TransportError: the cause, and what the peer answered when it answered. */
+export interface TransportErrorOptions {
+  cause?: unknown;
+  remote?: RemoteFailure;
+}
 
 /** An expected failure of the transport. */
 export class TransportError extends Error {
   override name = 'TransportError';
   readonly code: TransportErrorCode;
+  /** HTTP status of the peer's answer (Remote, Refused), else undefined. */
+  readonly status: number | undefined;
+  /** The peer's own error code (Remote, Refused), else undefined. */
+  readonly remoteCode: string | undefined;
+  /** The peer's own error message (Remote, Refused), else undefined. */
+  readonly remoteMessage: string | undefined;
 
-  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: TransportErrorCode, message: string, options: TransportErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.status = options.remote?.status;
+    this.remoteCode = options.remote?.remoteCode;
+    this.remoteMessage = options.remote?.remoteMessage;
   }
 }
 

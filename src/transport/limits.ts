@@ -1,6 +1,7 @@
 // Every bound of the transport room in one place: frame and queue sizes, snapshot chunking,
-// reconnect backoff and liveness pings. Each limit states its unit and what it trades; a
-// PeerTransport may override any of them (tests shrink them), but the defaults are these.
+// reconnect backoff, liveness pings, peer request sizes and concurrency. Each limit states its
+// unit and what it trades; a PeerTransport may override any of them (tests shrink them), but the
+// defaults are these.
 
 /** The transport's limits. All sizes in bytes, all durations in milliseconds. */
 export interface TransportLimits {
@@ -36,6 +37,20 @@ export interface TransportLimits {
   pingTimeoutMs: number;
   /** How long a connection attempt may take before it is abandoned and retried. */
   dialTimeoutMs: number;
+  /**
+   * Cap on the body of one peer request and of its response, in bytes: etcd's 1.5 MiB request
+   * limit plus 512 KiB of slack for the envelope (etcd's gRPC overhead allowance). A sender
+   * refuses a larger body before sending, a receiver answers 413 past it, a larger response
+   * fails the request. Bigger bodies would need streaming, as snapshots do.
+   */
+  peerRequestBytesMax: number;
+  /**
+   * Peer requests in flight to one peer (sender), and handler calls running for one peer
+   * (receiver). Past it a request fails at once with Busy (sender) or 503 (receiver), rather
+   * than queueing behind a slow leader. The memory a peer can pin on either side is this times
+   * peerRequestBytesMax; lease renewals, the expected traffic, are tens of bytes each.
+   */
+  peerRequestsMax: number;
 }
 
 /** The default limits. */
@@ -49,6 +64,8 @@ export const defaultTransportLimits: Readonly<TransportLimits> = Object.freeze({
   pingIntervalMs: 2000,
   pingTimeoutMs: 5000,
   dialTimeoutMs: 3000,
+  peerRequestBytesMax: 1.5 * 1024 * 1024 + 512 * 1024,
+  peerRequestsMax: 128,
 });
 
 /** Limits with overrides applied, checked for sense once. */
@@ -72,6 +89,8 @@ export const PeerProtocol = {
   streamPath: '/raft/stream',
   /** One snapshot (POST, body: a Snap message frame, then checksummed chunks). */
   snapshotPath: '/raft/snapshot',
+  /** Peer requests (POST, body: request bytes): this prefix, then the method name. */
+  requestPathPrefix: '/raft/request/',
   /** The sender's member id, hex (as etcd's X-Server-From). */
   fromHeader: 'x-server-from',
   /** The receiver's member id, hex (as etcd's X-Raft-To). */

@@ -20,6 +20,8 @@ export interface ClientTls {
   ca?: Buffer | undefined;
   cert?: Buffer | undefined;
   key?: Buffer | undefined;
+  /** Accept any server certificate (etcd's InsecureSkipVerify, used with --peer-auto-tls). */
+  insecureSkipVerify?: boolean | undefined;
 }
 
 /** What a peer needs from its transport. */
@@ -83,7 +85,12 @@ export class Peer {
   connectOptions(url: string): SecureClientSessionOptions {
     const t = this.#ctx.clientTls;
     if (!url.startsWith('https:') || t === undefined) return {};
-    return { ...(t.ca && { ca: t.ca }), ...(t.cert && { cert: t.cert }), ...(t.key && { key: t.key }) };
+    return {
+      ...(t.ca && { ca: t.ca }),
+      ...(t.cert && { cert: t.cert }),
+      ...(t.key && { key: t.key }),
+      ...(t.insecureSkipVerify === true && { rejectUnauthorized: false }),
+    };
   }
 
   /** Request headers naming sender, receiver and cluster. */

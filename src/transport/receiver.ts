@@ -1,7 +1,8 @@
 // The receiving side of the peer protocol: admits message streams and snapshot requests whose
 // headers name this cluster, this member and a known sender (a different cluster id is refused
-// with 412, so two clusters never merge), decodes frames into batches for the member, and answers
-// etcd's /members and /version. At most one message stream per sender: a newer one replaces it.
+// with 412, so two clusters never merge), decodes frames into batches for the member, hands peer
+// requests to the request receiver, and answers etcd's /members and /version. At most one
+// message stream per sender: a newer one replaces it.
 import http2 from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type http from 'node:http';
@@ -11,6 +12,8 @@ import { answerEndpoint, type EndpointContext } from './endpoints.ts';
 import { TransportError, TransportErrorCode, isTransportError } from './errors.ts';
 import { PeerProtocol, type TransportLimits } from './limits.ts';
 import type { ListenerHandlers } from './listener.ts';
+import { RequestReceiver, answerError, type PeerRequestHandler } from './request-receiver.ts';
+import { RequestRefusal, RequestStatus, requestMethodOf } from './request-wire.ts';
 import { SnapshotReader } from './snapshot-body.ts';
 import { type TransportLog, hexId } from './log.ts';
 
@@ -24,6 +27,15 @@ export interface ReceiverContext extends EndpointContext {
   isPeer(id: NodeId): boolean;
   onMessages(batch: Message[]): void;
   onSnapshot(msg: Message, body: AsyncIterable<Uint8Array>): Promise<void>;
+  /** The member's handler of peer requests; none: requests are answered 501. */
+  onPeerRequest: PeerRequestHandler | undefined;
+}
+
+/** Why a request is turned away: its status, error-body code and reason. */
+interface Refusal {
+  status: number;
+  code: RequestRefusal;
+  reason: string;
 }
 
 /** Handles the requests of every listener of one transport. */
@@ -31,9 +43,16 @@ export class Receiver implements ListenerHandlers {
   readonly #ctx: ReceiverContext;
   readonly #streams = new Map<NodeId, ServerHttp2Stream>();
   readonly #snapshots = new Set<ServerHttp2Stream>();
+  readonly #requests: RequestReceiver;
 
   constructor(ctx: ReceiverContext) {
     this.#ctx = ctx;
+    this.#requests = new RequestReceiver({
+      clusterId: ctx.clusterId,
+      limits: ctx.limits,
+      log: ctx.log,
+      handler: ctx.onPeerRequest,
+    });
   }
 
   onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -44,6 +63,12 @@ export class Receiver implements ListenerHandlers {
       if (from === undefined) return;
       if (path === PeerProtocol.streamPath) this.#acceptMessages(stream, from);
       else void this.#receiveSnapshot(stream, from);
+      return;
+    }
+    const requestMethod = requestMethodOf(stripQuery(path));
+    if (requestMethod !== undefined) {
+      const from = this.#admitRequest(stream, method, headers);
+      if (from !== undefined) this.#requests.receive(stream, from, requestMethod, headers);
       return;
     }
     const res = answerEndpoint(method, stripQuery(path), this.#ctx);
@@ -61,44 +86,64 @@ export class Receiver implements ListenerHandlers {
     this.#streams.delete(id);
   }
 
-  /** Cuts every incoming stream. */
+  /** Cuts every incoming stream and cancels every peer request. */
   close(): void {
     for (const stream of this.#streams.values()) stream.close(http2.constants.NGHTTP2_CANCEL);
     for (const stream of this.#snapshots) stream.close(http2.constants.NGHTTP2_CANCEL);
     this.#streams.clear();
     this.#snapshots.clear();
+    this.#requests.close();
   }
 
-  /** Checks a stream's headers; answers and returns undefined when it is refused. */
+  /** Checks a stream's headers; answers (in plain text) and returns undefined when refused. */
   #admit(stream: ServerHttp2Stream, method: string, headers: IncomingHttpHeaders): NodeId | undefined {
+    const from = this.#check(method, headers, 'stream');
+    if (typeof from === 'bigint') return from;
+    const answer = { ...TEXT, [PeerProtocol.clusterIdHeader]: hexId(this.#ctx.clusterId) };
+    respond(stream, from.status, answer, `${from.reason}\n`);
+    return undefined;
+  }
+
+  /** Checks a peer request's headers; answers (an error body) and returns undefined when refused. */
+  #admitRequest(stream: ServerHttp2Stream, method: string, headers: IncomingHttpHeaders): NodeId | undefined {
+    const from = this.#check(method, headers, 'request');
+    if (typeof from === 'bigint') return from;
+    const { status, code, reason } = from;
+    answerError(stream, { status, code, message: reason, clusterId: this.#ctx.clusterId });
+    return undefined;
+  }
+
+  /** Whether a request may come in: the sender, or why not (logged when it is a surprise). */
+  #check(method: string, headers: IncomingHttpHeaders, what: 'stream' | 'request'): NodeId | Refusal {
     const local = this.#ctx.clusterId;
-    const refuse = (status: number, reason: string): undefined => {
-      respond(stream, status, { ...TEXT, [PeerProtocol.clusterIdHeader]: hexId(local) }, `${reason}\n`);
-      return undefined;
-    };
-    if (method !== 'POST') return refuse(405, 'Method Not Allowed');
+    if (method !== 'POST') {
+      return { status: RequestStatus.NotPost, code: RequestRefusal.Malformed, reason: 'Method Not Allowed' };
+    }
     const from = parseId(headers[PeerProtocol.fromHeader]);
     const to = parseId(headers[PeerProtocol.toHeader]);
     const cluster = parseId(headers[PeerProtocol.clusterIdHeader]);
     if (from === undefined || to === undefined || cluster === undefined) {
-      return refuse(400, 'missing or malformed member or cluster id headers');
+      const reason = 'missing or malformed member or cluster id headers';
+      return { status: RequestStatus.Malformed, code: RequestRefusal.Malformed, reason };
     }
     if (cluster !== local) {
-      this.#ctx.log(
-        'warn',
-        `transport: refused a stream from member ${hexId(from)}: cluster ID mismatch ` +
-          `(local ${hexId(local)}, remote ${hexId(cluster)})`,
-      );
-      return refuse(412, 'cluster ID mismatch');
+      const ids = `(local ${hexId(local)}, remote ${hexId(cluster)})`;
+      const line = `transport: refused a ${what} from member ${hexId(from)}: cluster ID mismatch ${ids}`;
+      this.#ctx.log('warn', line);
+      const reason = what === 'stream' ? 'cluster ID mismatch' : `cluster ID mismatch ${ids}`;
+      return { status: RequestStatus.Mismatch, code: RequestRefusal.ClusterMismatch, reason };
     }
     if (to !== this.#ctx.memberId) {
       const self = hexId(this.#ctx.memberId);
-      this.#ctx.log('warn', `transport: refused a stream from member ${hexId(from)}: it is for member ${hexId(to)}, this is ${self}`);
-      return refuse(412, 'member ID mismatch');
+      const why = `it is for member ${hexId(to)}, this is ${self}`;
+      this.#ctx.log('warn', `transport: refused a ${what} from member ${hexId(from)}: ${why}`);
+      const reason = 'member ID mismatch';
+      return { status: RequestStatus.Mismatch, code: RequestRefusal.MemberMismatch, reason };
     }
     if (!this.#ctx.isPeer(from)) {
-      this.#ctx.log('warn', `transport: refused a stream from member ${hexId(from)}: not a known peer`);
-      return refuse(404, 'sender not found');
+      this.#ctx.log('warn', `transport: refused a ${what} from member ${hexId(from)}: not a known peer`);
+      const reason = 'sender not found';
+      return { status: RequestStatus.UnknownSender, code: RequestRefusal.UnknownSender, reason };
     }
     return from;
   }

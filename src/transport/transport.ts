@@ -1,7 +1,8 @@
 // PeerTransport: a member's connections to the other members of its cluster. It listens on the
-// peer URLs (message streams, snapshots, etcd's /members and /version), keeps one outgoing
-// stream per peer, and moves Raft messages both ways without ever blocking the Ready loop:
-// send() writes or drops (and reports), never waits. close() is idempotent.
+// peer URLs (message streams, snapshots, peer requests, etcd's /members and /version), keeps one
+// outgoing stream per peer, and moves Raft messages both ways without ever blocking the Ready
+// loop: send() writes or drops (and reports), never waits. request() is the one call that waits,
+// bounded by its timeout. close() is idempotent.
 import { readFileSync } from 'node:fs';
 import type http2 from 'node:http2';
 import type { Message, NodeId } from '../raft/index.ts';
@@ -13,6 +14,9 @@ import { PeerListener, type ListenerTls } from './listener.ts';
 import { type TransportLog, hexId } from './log.ts';
 import { Peer, type ClientTls, type PeerContext } from './peer.ts';
 import { Receiver } from './receiver.ts';
+import type { PeerRequestContext } from './request-receiver.ts';
+import { RequestSender, type PeerRequestOptions } from './request-sender.ts';
+import { isRequestMethod } from './request-wire.ts';
 import type { ChunkTamper } from './snapshot-body.ts';
 import { sendSnapshotTo } from './snapshot-sender.ts';
 
@@ -25,6 +29,11 @@ export interface PeerTlsOptions {
   trustedCaFile?: string;
   /** Require a verified client certificate from connecting peers (--peer-client-cert-auth). */
   clientCertAuth?: boolean;
+  /**
+   * Dial peers without verifying their server certificates (etcd's InsecureSkipVerify, which
+   * --peer-auto-tls turns on: a self-signed certificate cannot be verified).
+   */
+  insecureSkipVerify?: boolean;
 }
 
 /** A snapshot database body, or a function producing one (called once, when sending starts). */
@@ -49,6 +58,20 @@ export interface PeerTransportOptions {
   onUnreachable?(peerId: NodeId): void;
   /** The outcome of a snapshot to a peer (sendSnapshot, or a Snap message dropped by send). */
   onSnapshotStatus?(peerId: NodeId, ok: boolean): void;
+  /**
+   * Requests from peers (`request` on their side), e.g. a follower forwarding a LeaseKeepAlive
+   * to the leader. `method` is the short name the sender gave ("lease-renew"). Resolve with the
+   * response bytes (≤ peerRequestBytesMax). A throw or rejection fails that request only: the
+   * error's `code` (string or number; "unknown" without one) and `message` reach the caller as
+   * a Remote TransportError. `context.signal` aborts when the caller gives up. None: peers'
+   * requests are refused (501).
+   */
+  onPeerRequest?(
+    from: NodeId,
+    method: string,
+    body: Uint8Array,
+    context: PeerRequestContext,
+  ): Promise<Uint8Array>;
   /** The cluster's members, served on GET /members. */
   members?(): readonly PeerMember[];
   /** What GET /version reports. */
@@ -67,6 +90,7 @@ export class PeerTransport {
   readonly #options: PeerTransportOptions;
   readonly #limits: TransportLimits;
   readonly #peers = new Map<NodeId, Peer>();
+  readonly #requestSenders = new Map<NodeId, RequestSender>();
   readonly #peerContext: PeerContext;
   readonly #receiver: Receiver;
   readonly #listeners: PeerListener[] = [];
@@ -98,6 +122,7 @@ export class PeerTransport {
       isPeer: (id) => this.#peers.has(id),
       onMessages: (batch) => options.onMessages(batch),
       onSnapshot: (msg, body) => options.onSnapshot(msg, body),
+      onPeerRequest: options.onPeerRequest?.bind(options),
       members: () => options.members?.() ?? [],
       version: options.version ?? defaultPeerVersion,
     });
@@ -142,18 +167,22 @@ export class PeerTransport {
     this.#peers.set(id, new Peer(this.#peerContext, id, checkUrls(urls)));
   }
 
-  /** Stops streaming to and accepting from a peer. */
+  /** Stops streaming to and accepting from a peer; its requests in flight fail (Connection). */
   removePeer(id: NodeId): void {
     this.#peers.get(id)?.close();
     this.#peers.delete(id);
+    const why = `transport: member ${hexId(id)} was removed`;
+    this.#requestSenders.get(id)?.close(new TransportError(TransportErrorCode.Connection, why));
+    this.#requestSenders.delete(id);
     this.#receiver.dropPeer(id);
   }
 
   /** Changes a peer's URLs (a member update). */
   updatePeer(id: NodeId, urls: readonly string[]): void {
     const peer = this.#peers.get(id);
-    if (peer === undefined) this.addPeer(id, urls);
-    else peer.updateUrls(checkUrls(urls));
+    if (peer === undefined) return this.addPeer(id, urls);
+    peer.updateUrls(checkUrls(urls));
+    this.#requestSenders.get(id)?.retarget(urls);
   }
 
   /** True while the stream to the peer is up. */
@@ -214,6 +243,45 @@ export class PeerTransport {
     }
   }
 
+  /**
+   * Sends a request to a peer (`POST /raft/request/<method>` on a connection of its own) and
+   * resolves with the bytes its onPeerRequest resolved with. `method` is a short name: lower-case
+   * letters, digits and dashes, starting with a letter. Rejects with a TransportError:
+   * - UnknownPeer: `to` is not a peer; Closed: this transport is closed;
+   * - TooLarge: `body` exceeds peerRequestBytesMax (nothing is sent);
+   * - Busy: peerRequestsMax requests to `to` are in flight already (nothing is sent);
+   * - Timeout: no answer within `options.timeoutMs` (the request is cancelled on the peer);
+   * - Connection: the peer could not be reached, or the connection failed before an answer;
+   * - Remote: the peer's handler failed; `remoteCode` and `remoteMessage` are its error's;
+   * - Refused: the peer's transport turned it away (`status`, `remoteCode` a RequestRefusal:
+   *   412 cluster or member id mismatch, 404 unknown sender, 413 too large, 503 busy,
+   *   501 no handler).
+   * Aborting `options.signal` rejects with the signal's reason, as the member's waits do.
+   */
+  async request(
+    to: NodeId,
+    method: string,
+    body: Uint8Array,
+    options: PeerRequestOptions,
+  ): Promise<Uint8Array> {
+    assert(isRequestMethod(method), () => `transport: bad peer request method ${JSON.stringify(method)}`);
+    assert(options.timeoutMs > 0, () => `transport: request timeoutMs must be > 0, got ${options.timeoutMs}`);
+    if (this.#closing !== undefined) {
+      return Promise.reject(new TransportError(TransportErrorCode.Closed, 'transport: closed'));
+    }
+    const peer = this.#peers.get(to);
+    if (peer === undefined) {
+      const why = `transport: no peer ${hexId(to)} to send request "${method}" to`;
+      return Promise.reject(new TransportError(TransportErrorCode.UnknownPeer, why));
+    }
+    let sender = this.#requestSenders.get(to);
+    if (sender === undefined) {
+      sender = new RequestSender(peer, this.#limits);
+      this.#requestSenders.set(to, sender);
+    }
+    return sender.request(method, body, options);
+  }
+
   /** Closes every connection and listener. Idempotent: every call returns the same promise. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -221,6 +289,9 @@ export class PeerTransport {
   }
 
   async #close(): Promise<void> {
+    const closed = new TransportError(TransportErrorCode.Closed, 'transport: closed');
+    for (const sender of this.#requestSenders.values()) sender.close(closed);
+    this.#requestSenders.clear();
     for (const peer of this.#peers.values()) peer.close();
     this.#peers.clear();
     for (const session of this.#snapshotSessions) session.destroy();
@@ -244,7 +315,8 @@ function readTls(opts: PeerTlsOptions): { server: ListenerTls; client: ClientTls
     const key = readFileSync(opts.keyFile);
     const ca = opts.trustedCaFile === undefined ? undefined : readFileSync(opts.trustedCaFile);
     const clientCertAuth = opts.clientCertAuth ?? false;
-    return { server: { cert, key, ca, clientCertAuth }, client: { cert, key, ca } };
+    const insecureSkipVerify = opts.insecureSkipVerify ?? false;
+    return { server: { cert, key, ca, clientCertAuth }, client: { cert, key, ca, insecureSkipVerify } };
   } catch (err) {
     const why = `transport: cannot read peer TLS files: ${(err as Error).message}`;
     throw new TransportError(TransportErrorCode.BadConfig, why, { cause: err });

@@ -1,6 +1,10 @@
 // Test helpers for the transport: members on 127.0.0.1 free ports that record what they receive
-// and what they are told (unreachable peers, snapshot outcomes, log lines), and a polling wait.
+// and what they are told (unreachable peers, snapshot outcomes, log lines), a polling wait, and
+// throwaway TLS certificates.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { MessageType, type Message } from '../../src/raft/index.ts';
 import {
@@ -108,4 +112,24 @@ export async function freePort(): Promise<number> {
 /** The indexes of the messages from `from`, in arrival order. */
 export function indexesFrom(member: TestMember, from: bigint): number[] {
   return member.received.filter((m) => m.from === from).map((m) => m.index ?? -1);
+}
+
+function openssl(cwd: string, ...args: string[]): void {
+  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
+}
+
+/** A throwaway CA and a certificate for 127.0.0.1 good for both server and client auth. */
+export function makeCertificates(dir: string): { certFile: string; keyFile: string; trustedCaFile: string } {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=concord test CA');
+  openssl(dir, 'req', ...ec, '-keyout', 'peer.key', '-out', 'peer.csr', '-subj', '/CN=concord peer');
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
+  openssl(
+    dir, 'x509', '-req', '-in', 'peer.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', 'peer.crt', '-days', '1', '-extfile', 'ext.cnf',
+  );
+  return { certFile: join(dir, 'peer.crt'), keyFile: join(dir, 'peer.key'), trustedCaFile: join(dir, 'ca.crt') };
 }

@@ -2,34 +2,21 @@
 // requiring client certificates, exchanging messages and a snapshot; /version answers over
 // HTTPS/1.1 to a client with a certificate, and a client without one is turned away.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { MessageType } from '../../src/raft/index.ts';
-import { app, connectAll, indexesFrom, startMember, waitAllActive, waitFor } from './helpers.ts';
-
-function openssl(cwd: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
-}
-
-/** A throwaway CA and a certificate for 127.0.0.1 good for both server and client auth. */
-function makeCertificates(dir: string): { certFile: string; keyFile: string; trustedCaFile: string } {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, 'req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=concord test CA');
-  openssl(dir, 'req', ...ec, '-keyout', 'peer.key', '-out', 'peer.csr', '-subj', '/CN=concord peer');
-  writeFileSync(
-    join(dir, 'ext.cnf'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
-  );
-  openssl(
-    dir, 'x509', '-req', '-in', 'peer.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'peer.crt', '-days', '1', '-extfile', 'ext.cnf',
-  );
-  return { certFile: join(dir, 'peer.crt'), keyFile: join(dir, 'peer.key'), trustedCaFile: join(dir, 'ca.crt') };
-}
+import {
+  app,
+  connectAll,
+  indexesFrom,
+  makeCertificates,
+  startMember,
+  waitAllActive,
+  waitFor,
+} from './helpers.ts';
 
 function httpsGet(url: string, options: https.RequestOptions): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
