@@ -103,6 +103,9 @@ export function buildConfig(input: BuildInput, warnings: string[]): Config {
   }
 
   // --- checks etcd makes while starting the server ---
+  const peerTls = tls(str, bool, 'peer-');
+  const selfSignedCertValidityYears = num('self-signed-cert-validity');
+  check.checkPeerTls(peerTls, list('listen-peer-urls'), selfSignedCertValidityYears, warnings);
   const initialCluster = parseInitialCluster(initialClusterText);
   if (input.verifyBootstrap && !discovery) {
     verifyBootstrap({ name, initialCluster, initialAdvertisePeerUrls, initialClusterState: state });
@@ -159,13 +162,16 @@ export function buildConfig(input: BuildInput, warnings: string[]): Config {
     metrics: metrics === 'extensive' ? 'extensive' : 'basic',
     ...logging,
     clientTls: tls(str, bool, ''),
-    peerTls: tls(str, bool, 'peer-'),
+    peerTls,
+    selfSignedCertValidityYears,
     unsupported: unsupportedFlags(given, [
       ...listenClientUrls,
       ...advertiseClientUrls,
-      ...list('listen-peer-urls'),
-      ...initialAdvertisePeerUrls,
       ...list('listen-metrics-urls'),
+      // Peer TLS exists; only TLS over a unix socket does not.
+      ...[...list('listen-peer-urls'), ...initialAdvertisePeerUrls].filter((u) =>
+        u.startsWith('unixs:'),
+      ),
     ]),
   };
 }
@@ -193,7 +199,8 @@ function tls(
 
 /**
  * Flags given, with a value other than their default, whose feature Concord lacks (a flag given
- * at its default changes nothing), plus TLS URLs, which would need TLS whatever the flags say.
+ * at its default changes nothing), plus TLS URLs Concord cannot serve (client and metrics https,
+ * any unixs), which would need TLS whatever the flags say.
  */
 function unsupportedFlags(
   given: ReadonlyMap<string, GivenFlag>,
@@ -210,8 +217,8 @@ function unsupportedFlags(
   const tlsUrls = [...new Set(urls.filter((u) => /^(https|unixs):/.test(u)))];
   if (tlsUrls.length > 0) {
     const message =
-      `TLS URLs (${tlsUrls.join(',')}): TLS is not implemented yet; ` +
-      'refusing to serve in plaintext';
+      `TLS URLs (${tlsUrls.join(',')}): TLS for clients and on unix sockets is not ` +
+      'implemented yet; refusing to serve in plaintext';
     out.push({ flag: 'https URL', severity: 'refuse', message });
   }
   return out;

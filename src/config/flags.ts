@@ -1,7 +1,7 @@
-// The one table of etcd 3.4.23's command-line flags: name, Go type, etcd's default, Concord's
-// default where it differs, and whether Concord supports the feature. Flipping a feature to
-// supported is a one-word change to `support` here; parsing, env vars, help and the report of
-// unsupported flags all read this table.
+// The one table of etcd 3.4.23's command-line flags (plus --self-signed-cert-validity, taken from
+// etcd 3.5): name, Go type, etcd's default, Concord's default where it differs, and whether
+// Concord supports the feature. Flipping a feature to supported is a one-word change to `support`
+// here; parsing, env vars, help and the report of unsupported flags all read this table.
 
 /** How a flag's text becomes a value (etcd's Go flag type). */
 export type FlagKind =
@@ -50,7 +50,13 @@ export interface FlagSpec {
   readonly usage: string;
 }
 
-const NO_TLS = 'TLS is not implemented yet; refusing to serve in plaintext';
+const NO_TLS = 'client TLS is not implemented yet; refusing to serve clients in plaintext';
+const NO_PEER_CRL =
+  'peer certificate revocation lists are not checked yet; refusing to accept peer ' +
+  'certificates that may be revoked';
+const NO_PEER_NAME_CHECK =
+  'restricting peer certificates by name is not implemented yet; refusing to accept ' +
+  'any peer certificate the CA signed';
 const NO_DISCOVERY = 'discovery is not implemented; use --initial-cluster';
 const NO_PROXY = 'the v2 proxy mode is not implemented';
 const NO_EFFECT = 'has no effect in Concord';
@@ -68,7 +74,7 @@ const section = (name: string) => {
   return [];
 };
 
-/** Every flag etcd 3.4.23 defines, in its help order. */
+/** Every flag etcd 3.4.23 defines, in its help order, and etcd 3.5's --self-signed-cert-validity. */
 export const FLAGS: readonly FlagSpec[] = [
   ...section('Member'),
   f('name', 'string', 'default', 'Human-readable name for this member.'),
@@ -136,17 +142,26 @@ export const FLAGS: readonly FlagSpec[] = [
   f('client-cert-allowed-hostname', 'string', '', 'Allowed client cert hostname.', refuse(NO_TLS)),
   f('trusted-ca-file', 'string', '', 'Client server TLS trusted CA file.', refuse(NO_TLS)),
   f('auto-tls', 'bool', 'false', 'Client TLS using generated certificates.', refuse(NO_TLS)),
-  f('peer-cert-file', 'string', '', 'Path to the peer server TLS cert file.', refuse(NO_TLS)),
-  f('peer-key-file', 'string', '', 'Path to the peer server TLS key file.', refuse(NO_TLS)),
-  f('peer-client-cert-auth', 'bool', 'false', 'Enable peer client cert auth.', refuse(NO_TLS)),
-  f('peer-trusted-ca-file', 'string', '', 'Peer server TLS trusted CA file.', refuse(NO_TLS)),
-  f('peer-cert-allowed-cn', 'string', '', 'Required CN of peer client certs.', refuse(NO_TLS)),
-  f('peer-cert-allowed-hostname', 'string', '', 'Allowed peer TLS hostname.', refuse(NO_TLS)),
-  f('peer-auto-tls', 'bool', 'false', 'Peer TLS using generated certificates.', refuse(NO_TLS)),
-  f('peer-crl-file', 'string', '', 'Peer certificate revocation list.', refuse(NO_TLS)),
-  f('cipher-suites', 'strings', '', 'Supported TLS cipher suites.', refuse(NO_TLS)),
+  f('peer-cert-file', 'string', '', 'Path to the peer server TLS cert file.'),
+  f('peer-key-file', 'string', '', 'Path to the peer server TLS key file.'),
+  f('peer-client-cert-auth', 'bool', 'false', 'Enable peer client cert authentication.'),
+  f('peer-trusted-ca-file', 'string', '', 'Path to the peer server TLS trusted CA file.'),
+  f('peer-cert-allowed-cn', 'string', '', 'Required CN of peer client certs.', {
+    ...refuse(NO_PEER_NAME_CHECK),
+  }),
+  f('peer-cert-allowed-hostname', 'string', '', 'Allowed peer TLS hostname.', {
+    ...refuse(NO_PEER_NAME_CHECK),
+  }),
+  f('peer-auto-tls', 'bool', 'false', 'Peer TLS using self-generated certificates if ' +
+    '--peer-key-file and --peer-cert-file are not provided.'),
+  f('peer-crl-file', 'string', '', 'Peer certificate revocation list.', refuse(NO_PEER_CRL)),
+  f('self-signed-cert-validity', 'uint', '1', 'Validity of auto-TLS certificates, in years ' +
+    '(from etcd 3.5).'),
+  f('cipher-suites', 'strings', '', 'Supported TLS cipher suites.', refuse(
+    'choosing TLS cipher suites is not implemented yet',
+  )),
   f('experimental-peer-skip-client-san-verification', 'bool', 'false', 'Skip peer SAN check.', {
-    ...refuse(NO_TLS),
+    ...warn('Concord never checks the SANs of peer client certificates against their address'),
   }),
   f('cors', 'cors', '*', 'Whitelist of CORS origins (empty or * allows all).'),
   f('host-whitelist', 'strings', '*', 'Acceptable hostnames from HTTP clients (* allows all).'),

@@ -3,7 +3,11 @@
 // derived fields (data dir, initial cluster) are filled in, so the server never re-derives them.
 import type { SupportLevel } from './flags.ts';
 
-/** TLS settings of one side (client or peer). Parsed now, honoured once TLS exists. */
+/**
+ * TLS settings of one side (client or peer), as given. The peer side is honoured (the server's
+ * resolvePeerTls turns it into transport options); the client side is refused until client TLS
+ * exists.
+ */
 export interface TlsConfig {
   readonly certFile: string;
   readonly keyFile: string;
@@ -105,6 +109,8 @@ export interface Config {
 
   readonly clientTls: TlsConfig;
   readonly peerTls: TlsConfig;
+  /** Validity of the certificates --peer-auto-tls generates, in years (etcd 3.5's flag). */
+  readonly selfSignedCertValidityYears: number;
 
   /** Flags given for missing features, each with what the server must do about it. */
   readonly unsupported: readonly UnsupportedFlag[];

@@ -2,7 +2,7 @@
 // steps after it), in etcd's order so the first error reported is etcd's first error, with
 // etcd's words. Each check is a small pure function over already-typed values.
 import { ConfigError, ConfigErrorCode } from './errors.ts';
-import type { AuthTokenConfig, AutoCompaction, Config } from './types.ts';
+import type { AuthTokenConfig, AutoCompaction, Config, TlsConfig } from './types.ts';
 import { isBindableHost, parseEtcdUrl, parseGoDuration } from './values.ts';
 
 /** The longest election timeout etcd accepts, in ms (see etcd's tuning guide). */
@@ -168,4 +168,72 @@ export function effectiveBcryptCost(cost: number, warnings: string[]): number {
     `use default bcrypt cost ${BCRYPT_COST_DEFAULT} instead of the invalid given cost ${cost}`,
   );
   return BCRYPT_COST_DEFAULT;
+}
+
+/**
+ * Peer TLS as etcd's configurePeerListeners sees it (after embed.Config.Validate, before the
+ * initial cluster is parsed): --peer-auto-tls yields to given files, an https listen URL needs
+ * TLS material, cert and key come together, and TLS beside an http listen URL only warns. With
+ * auto TLS in effect, etcd 3.4 drops --peer-client-cert-auth and --peer-trusted-ca-file.
+ */
+export function checkPeerTls(
+  peerTls: TlsConfig,
+  listenPeerUrls: readonly string[],
+  selfSignedCertValidityYears: number,
+  warnings: string[],
+): void {
+  const filesGiven = peerTls.certFile !== '' || peerTls.keyFile !== '';
+  const autoTls = peerTls.autoTls && !filesGiven;
+  if (peerTls.autoTls && filesGiven) warnings.push('ignoring peer auto TLS since certs given');
+  if (autoTls) {
+    if (selfSignedCertValidityYears <= 0) {
+      throw invalid(
+        'failed to get peer self-signed certs: selfSignedCertValidity is invalid,' +
+          'it should be greater than 0',
+        'self-signed-cert-validity',
+      );
+    }
+    const dropped = [
+      ...(peerTls.clientCertAuth ? ['--peer-client-cert-auth'] : []),
+      ...(peerTls.trustedCaFile !== '' ? ['--peer-trusted-ca-file'] : []),
+    ];
+    if (dropped.length > 0) {
+      // NB: etcd 3.4 drops them silently; Concord says so.
+      warnings.push(
+        `${dropped.join(' and ')} ignored: --peer-auto-tls generates a self-signed ` +
+          'certificate and peers do not verify each other (as in etcd 3.4)',
+      );
+    }
+  }
+  const tlsGiven = filesGiven || autoTls;
+  for (const text of listenPeerUrls) {
+    const u = parseEtcdUrl(text);
+    if (!u.ok) continue;
+    if (u.value.scheme === 'http') {
+      if (tlsGiven) {
+        warnings.push(
+          `The scheme of peer url ${text} is HTTP while peer key/cert files are presented. ` +
+            'Ignored peer key/cert files.',
+        );
+      }
+      if (peerTls.clientCertAuth && !autoTls) {
+        warnings.push(
+          `The scheme of peer url ${text} is HTTP while client cert auth ` +
+            '(--peer-client-cert-auth) is enabled. Ignored client cert auth for this url.',
+        );
+      }
+    } else if (u.value.scheme === 'https' && !tlsGiven) {
+      throw invalid(
+        `cannot listen on TLS for ${u.value.host}: KeyFile and CertFile are not presented`,
+        'listen-peer-urls',
+      );
+    }
+  }
+  if (filesGiven && (peerTls.certFile === '' || peerTls.keyFile === '')) {
+    throw invalid(
+      `KeyFile and CertFile must both be present[key: ${peerTls.keyFile}, ` +
+        `cert: ${peerTls.certFile}]`,
+      peerTls.certFile === '' ? 'peer-cert-file' : 'peer-key-file',
+    );
+  }
 }

@@ -133,6 +133,18 @@ const CASES: Case[] = [
     exitCode: 1,
   },
   {
+    name: 'https peer URL without peer TLS',
+    args: (u) => [...u.base, '--listen-peer-urls', u.peer.replace('http:', 'https:')],
+    words: ['cannot listen on TLS for 127.0.0.1:', 'KeyFile and CertFile are not presented'],
+    exitCode: 1,
+  },
+  {
+    name: 'peer certificate without its key',
+    args: (u) => [...u.base, '--peer-cert-file', 'peer.crt'],
+    words: ['KeyFile and CertFile must both be present[key: , cert: peer.crt]'],
+    exitCode: 1,
+  },
+  {
     name: 'unknown compaction mode',
     args: (u) => [...u.base, '--auto-compaction-mode', 'bogus'],
     words: ['unknown auto-compaction-mode "bogus"'],
