@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig, isConfigError, type Config } from '../config/index.ts';
 import { Member } from '../server/member.ts';
+import { resolvePeerTls } from '../server/peer-tls.ts';
 import { startClientServers } from '../api/client-server.ts';
 import { CONCORD_VERSION, ETCD_SERVER_VERSION } from '../api/version.ts';
 import { jsonLogger } from './log.ts';
@@ -42,12 +43,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(config: Config, log: ReturnType<typeof jsonLogger>): Promise<number> {
+  const peerTls = await resolvePeerTls(config, { log });
   const member = await Member.start({
+    peerTls,
     name: config.name,
     dataDir: config.dataDir,
     walDir: config.walDir,
     advertiseClientUrls: [...config.advertiseClientUrls],
     initialAdvertisePeerUrls: [...config.initialAdvertisePeerUrls],
+    listenPeerUrls: [...config.listenPeerUrls],
+    strictReconfigCheck: config.strictReconfigCheck,
     initialCluster: config.initialCluster,
     initialClusterToken: config.initialClusterToken,
     initialClusterState: config.initialClusterState,
@@ -92,6 +97,15 @@ async function serve(config: Config, log: ReturnType<typeof jsonLogger>): Promis
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // The member stops by itself when removed from the cluster (exit 0, as etcd) or on a fatal error.
+    void member.done.then(({ removed, error }) => {
+      if (stopping) return;
+      stopping = true;
+      if (error !== undefined) log('error', `member stopped: ${(error as Error).message ?? String(error)}`);
+      void servers.close().finally(() => {
+        void member.stop().finally(() => resolve(removed && error === undefined ? 0 : 1));
+      });
+    });
   });
   return done;
 }

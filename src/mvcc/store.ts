@@ -306,6 +306,29 @@ export class Store {
   }
 
   /**
+   * Replaces the whole database with the LMDB file at `dbFile` (a snapshot received from the
+   * leader), which is moved into place: everything, side tables and the consistent index
+   * included, then comes from it. As defragment(), await it with the apply loop paused.
+   */
+  async restoreFrom(dbFile: string): Promise<void> {
+    this.#checkUsable();
+    this.#busy = true;
+    try {
+      await this.#compaction;
+      await this.#backend.close();
+      rmSync(join(this.#path, 'lock.mdb'), { force: true });
+      renameSync(dbFile, join(this.#path, 'data.mdb'));
+      this.#backend = new Backend(this.#path, this.#options);
+      this.#aux.clear();
+      this.#state = this.#loadState();
+      const finished = this.#backend.getMeta(MetaKey.finishedCompactRevision);
+      if (this.#state.compacted > finished) void this.#scheduleCompaction(this.#state.compacted);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
    * Rewrites the database file without free pages (etcd's defrag). Every other call fails with
    * `closed` until it finishes, as etcd blocks the store meanwhile; await it in the apply loop.
    */

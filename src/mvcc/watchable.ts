@@ -226,6 +226,19 @@ export class WatchHub {
   }
 
   /**
+   * The store jumped ahead (a snapshot from the leader replaced it): every synced watcher catches
+   * up from the new store's history (or hears it was compacted), and live batches go on from its
+   * current revision.
+   */
+  rebase(): void {
+    if (this.#closed) return;
+    const revision = this.#store.currentRevision;
+    assert(revision >= this.#revision, () => `mvcc: rebase went back: ${this.#revision} → ${revision}`);
+    this.#revision = revision;
+    for (const w of [...this.#watchers.values()]) if (w.state === 'synced') this.#toUnsynced(w);
+  }
+
+  /**
    * Delivers the events of one committed apply batch (all revisions after the last notified up
    * to `revision`, in order) to the synced watchers: one batch per watcher. A watcher whose sink
    * refuses becomes a victim and gets these events later from history.

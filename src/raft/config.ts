@@ -21,6 +21,8 @@ export interface RaftFaults {
   voteTwice?: boolean;
   /** Commit entries of previous terms by counting replicas (Raft §5.4.2 forbids it). */
   commitPreviousTerm?: boolean;
+  /** The leader commits what it alone has persisted, without a quorum (acknowledges writes too early). */
+  commitAlone?: boolean;
 }
 
 /** Configuration of one node. */

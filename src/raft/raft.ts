@@ -255,7 +255,7 @@ export class Raft {
 
   /** Commits what a quorum has persisted, if it is of the current term (§5.4.2). */
   maybeCommit(): boolean {
-    const index = this.tracker.committed();
+    const index = this.faults.commitAlone === true ? (this.tracker.progress.get(this.id)?.match ?? 0) : this.tracker.committed();
     return this.log.maybeCommit(index, this.term, this.faults.commitPreviousTerm === true);
   }
 

@@ -23,6 +23,11 @@ export class AlarmTable {
     this.#alarms = this.#load();
   }
 
+  /** Reads the table again (after the key space was replaced by a snapshot). */
+  reload(): void {
+    this.#alarms = this.#load();
+  }
+
   /** Whether any alarm is raised. */
   active(): boolean {
     return this.#alarms.length > 0;

@@ -121,6 +121,9 @@ export class Applier {
           for (const cp of req.request.checkpoints) this.#lessor.checkpoint(cp.ID, cp.remaining_TTL);
           return this.#noWrite({});
         case 'alarm':
+        case 'memberAttributes':
+        case 'memberUpdate':
+          // The member applies these itself (alarms, membership); here they change nothing.
           return this.#noWrite({});
       }
     } catch (err) {

@@ -19,6 +19,20 @@ export const MemberErrorCode = {
   noSpace: 'noSpace',
   unsupported: 'unsupported',
   badConfig: 'bad-config',
+  removed: 'removed',
+  notLeader: 'notLeader',
+  badLeaderTransferee: 'badLeaderTransferee',
+  leaderTransferTimeout: 'leaderTransferTimeout',
+  memberNotEnoughStarted: 'memberNotEnoughStarted',
+  unhealthy: 'unhealthy',
+  peerUrlExist: 'peerUrlExist',
+  memberExist: 'memberExist',
+  memberNotFound: 'memberNotFound',
+  memberNotLearner: 'memberNotLearner',
+  learnerNotReady: 'learnerNotReady',
+  tooManyLearners: 'tooManyLearners',
+  memberBadUrls: 'memberBadUrls',
+  notSupportedForLearner: 'notSupportedForLearner',
 } as const;
 export type MemberErrorCode = (typeof MemberErrorCode)[keyof typeof MemberErrorCode];
 

@@ -27,6 +27,8 @@ export const FAILPOINT_NAMES = [
   'snapshotBeforeMark',
   /** Snapshot: file saved and marked in the WAL, before old segments are released and purged. */
   'afterSnapshotBeforeWalPurge',
+  /** Snapshot from the leader: saved and marked, before its database replaces the key space. */
+  'beforeSnapshotInstall',
 ] as const;
 /** One of FAILPOINT_NAMES. */
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

@@ -4,15 +4,19 @@
 // One Ready at a time: persist (one fdatasync), then apply, then advance (DESIGN.md, one write).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
 import { SeededRng } from '../util/rng.ts';
-import { Lessor, SystemClock, minLeaseTtlSeconds } from '../lease/index.ts';
+import { Lessor, SystemClock, isLeaseError, minLeaseTtlSeconds } from '../lease/index.ts';
 import { AuxLeaseStore } from './lease-store.ts';
 import { type Event, type KeyValue, Store, WatchHub } from '../mvcc/index.ts';
 import {
+  type ConfChange,
+  ConfChangeType,
   type ConfState,
   type Entry,
   type Message,
   type Ready,
+  type Snapshot,
   RawNode,
   decodeConfChange,
   defaultRaftLimits,
@@ -22,6 +26,11 @@ import { Applier, type ApplyErrorName, type ApplyResult, applyRange } from './ap
 import { RequestIdGenerator, computeClusterId, computeMemberId } from './ids.ts';
 import { ReadIndexError, ReadIndexLoop } from './read-index.ts';
 import { type InternalRequest, type InternalRequestKind, decodeRequest, encodeRequest } from './request.ts';
+import { PeerTransport, type PeerTlsOptions, type TransportError, TransportErrorCode, isTransportError } from '../transport/index.ts';
+import { Membership, decodeChangeContext, encodeChangeContext } from './membership.ts';
+import { type ReconfigRefusal, type ReconfigView, checkAdd, checkPromote, checkRemove, validateAtApply } from './reconfig.ts';
+import { fetchRemoteCluster, matchInitialCluster } from './join.ts';
+import { copyBackend, purgeSnapshotDbs, saveSnapshotDb, snapshotDbPath } from './snapshot-files.ts';
 import {
   type DataDirLayout,
   type MemberInfo,
@@ -31,10 +40,11 @@ import {
   decodeSnapshotData,
   encodeSnapshotData,
   hasWal,
+  joinStorage,
   openStorage,
 } from './storage.ts';
 import { WaitTable, WaitTimeoutError } from './wait.ts';
-import { MemberError } from './errors.ts';
+import { MemberError, type MemberErrorCode } from './errors.ts';
 import { failpoint } from './failpoints.ts';
 import { type Alarm, AlarmTable } from './alarms.ts';
 
@@ -45,6 +55,12 @@ export interface MemberOptions {
   walDir?: string;
   advertiseClientUrls: string[];
   initialAdvertisePeerUrls: string[];
+  /** Where peers connect (--listen-peer-urls; port 0 picks one). */
+  listenPeerUrls: string[];
+  /** Peer TLS (https:// peer URLs need it). */
+  peerTls?: PeerTlsOptions | undefined;
+  /** Refuse membership changes that could cost the quorum (etcd's --strict-reconfig-check, default on). */
+  strictReconfigCheck?: boolean;
   /** Member name → peer URLs. */
   initialCluster: ReadonlyMap<string, readonly string[]>;
   initialClusterToken: string;
@@ -73,6 +89,19 @@ const WAITERS_MAX = 100_000;
 const BACKEND_SYNC_INTERVAL_MS = 100;
 /** How often the leader looks for expired leases (etcd's). */
 const LEASE_EXPIRY_POLL_MS = 500;
+/** ReadIndex rounds without an answer are asked again this often (etcd's read retry). */
+const READ_INDEX_RETRY_MS = 500;
+/** A member tries to publish its name and client URLs this often until it succeeds. */
+const PUBLISH_RETRY_MS = 500;
+/** How often a request waiting for a leader looks again. */
+const LEADER_POLL_MS = 20;
+
+/**
+ * NB: test-only switches that break safety on purpose, so the chaos harness can prove it notices:
+ * acknowledge writes a quorum has not persisted, and serve linearizable reads without ReadIndex.
+ */
+const unsafeAckBeforeDurable = process.env['CONCORD_UNSAFE_ACK_BEFORE_DURABLE'] === '1';
+const unsafeReadsWithoutReadIndex = process.env['CONCORD_UNSAFE_READS_WITHOUT_READINDEX'] === '1';
 
 /** A response header's fields. */
 export interface Header {
@@ -105,8 +134,20 @@ export class Member {
   readonly #ids: RequestIdGenerator;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #log: NonNullable<MemberOptions['log']>;
-  #members: MemberInfo[];
+  readonly #membership: Membership;
+  readonly #transport: PeerTransport;
   #confState: ConfState;
+  /** Configurations by the index they took effect at, since the last snapshot (for snapshots sent). */
+  #confHistory: Array<{ index: number; confState: ConfState }> = [];
+  /** Peers a snapshot is being streamed to. */
+  readonly #snapshotsSending = new Set<bigint>();
+  #published = false;
+  #removed = false;
+  #resolveDone!: (reason: { removed: boolean; error?: unknown }) => void;
+  /** Settles when the member stopped by itself: removed from the cluster, or a fatal error. */
+  readonly done = new Promise<{ removed: boolean; error?: unknown }>((resolve) => {
+    this.#resolveDone = resolve;
+  });
   #term = 0;
   #lead = 0n;
   #committed = 0;
@@ -124,7 +165,7 @@ export class Member {
   /** Settles when the exclusive() run in progress (defragmentation) ends; the backend is offline. */
   #exclusive: Promise<void> | undefined;
 
-  private constructor(options: MemberOptions, storage: OpenedStorage, store: Store, members: MemberInfo[]) {
+  private constructor(options: MemberOptions, storage: OpenedStorage, store: Store, membership: Membership) {
     this.options = options;
     this.name = options.name;
     this.#log = options.log ?? (() => undefined);
@@ -132,9 +173,10 @@ export class Member {
     this.id = storage.identity.memberId;
     this.clusterId = storage.identity.clusterId;
     this.store = store;
-    this.#members = members;
+    this.#membership = membership;
     this.#confState = storage.snapshot?.metadata.confState ?? { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
     this.#snapshotIndex = storage.snapshot?.metadata.index ?? 0;
+    this.#confHistory = [{ index: this.#snapshotIndex, confState: this.#confState }];
     this.#applied = Math.max(this.#snapshotIndex, 0);
     const electionTicks = Math.max(2, Math.round(options.electionTimeoutMs / options.heartbeatIntervalMs));
     const leaseStore = new AuxLeaseStore(store);
@@ -162,15 +204,35 @@ export class Member {
       checkQuorum: true,
       preVote: options.preVote,
       rng: new SeededRng(Number(this.id & 0xffff_ffffn) ^ Math.floor(performance.now())),
+      ...(unsafeAckBeforeDurable ? { faults: { commitAlone: true } } : {}),
     });
     this.#ids = new RequestIdGenerator(this.id, Date.now());
     this.#reads = new ReadIndexLoop({
       requestReadIndex: (context) => {
-        const res = this.#node.readIndex(context);
+        // With no leader the round waits (asked again when one is known, and every
+        // READ_INDEX_RETRY_MS); the reader's own deadline bounds the wait.
+        if (this.#lead === 0n) return true;
+        this.#node.readIndex(context);
         this.#kick();
-        return res.ok;
+        return true;
       },
       appliedIndex: () => this.#applied,
+    });
+    this.#transport = new PeerTransport({
+      memberId: this.id,
+      clusterId: this.clusterId,
+      listenUrls: options.listenPeerUrls,
+      ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
+      onMessages: (batch) => this.#onPeerMessages(batch),
+      onSnapshot: (msg, body) => this.#onPeerSnapshot(msg, body),
+      onUnreachable: (id) => this.#node.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => {
+        this.#node.reportSnapshot(id, ok);
+        this.#kick();
+      },
+      onPeerRequest: (from, method, body, context) => this.#onPeerRequest(from, method, body, context.signal),
+      members: () => this.#membership.list().map((m) => ({ id: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+      log: (level, msg) => this.#log(level, msg),
     });
   }
 
@@ -180,45 +242,66 @@ export class Member {
     const walLog = (msg: string): void => log('warn', msg);
     const layout: DataDirLayout = dataDirLayout(options.dataDir, options.walDir ?? '');
     let storage: OpenedStorage;
-    let members: MemberInfo[];
+    /** The membership to record when the backend has none yet. */
+    let seed: MemberInfo[];
     if (hasWal(layout)) {
       storage = await openStorage(layout, walLog);
-      members = decodeSnapshotData(storage.snapshot?.data ?? new Uint8Array(0)).members;
+      seed = decodeSnapshotData(storage.snapshot?.data ?? new Uint8Array(0)).members;
       log('info', `restarting member ${storage.identity.memberId.toString(16)} in cluster ${storage.identity.clusterId.toString(16)}`);
-    } else {
-      if (options.initialClusterState === 'existing') {
-        throw new MemberError('unsupported', 'joining an existing cluster (--initial-cluster-state existing) needs clustering, which is not available yet');
+    } else if (options.initialClusterState === 'existing') {
+      const own = new Set(options.initialAdvertisePeerUrls);
+      const others = [...options.initialCluster.values()].flat().filter((u) => !own.has(u));
+      const remote = await fetchRemoteCluster(others, options.peerTls);
+      seed = matchInitialCluster(options.initialCluster, remote.members);
+      const self = seed.find((m) => sameUrls(m.peerUrls, options.initialAdvertisePeerUrls));
+      if (self === undefined) {
+        throw new MemberError('bad-config', `couldn't find local name "${options.name}" in the initial cluster configuration`);
       }
-      members = initialMembers(options);
-      const self = members.find((m) => m.name === options.name);
+      storage = await joinStorage(layout, { memberId: self.id, clusterId: remote.clusterId }, walLog);
+      log('info', `joining cluster ${remote.clusterId.toString(16)} as member ${self.id.toString(16)}`);
+    } else {
+      seed = initialMembers(options);
+      const self = seed.find((m) => m.name === options.name);
       if (self === undefined) throw new MemberError('bad-config', `couldn't find local name "${options.name}" in the initial cluster configuration`);
-      const identity = { memberId: self.id, clusterId: computeClusterId(members.map((m) => m.id)) };
-      storage = await bootstrapStorage(layout, identity, members, walLog);
+      const identity = { memberId: self.id, clusterId: computeClusterId(seed.map((m) => m.id)) };
+      storage = await bootstrapStorage(layout, identity, seed, walLog);
       log('info', `starting member ${identity.memberId.toString(16)} in new cluster ${identity.clusterId.toString(16)}`);
     }
-    if (members.length > 1) {
-      await storage.wal.close();
-      throw new MemberError('unsupported', 'clusters of more than one member need the peer transport, which is not available yet');
-    }
     const store = Store.open(layout.dbDir);
-    const applied = store.consistentIndex;
-    const lastIndex = storage.memory.lastIndex();
-    if (applied > lastIndex && members.length === 1) {
-      // Replay brings the key space up to the log, never the log up to the key space: the next
-      // entries would reuse the lost indexes and apply would skip them as already applied
-      // (committed, never applied, never answered). Refuse, as etcd's verify does. NB: a member
-      // of a larger cluster may legitimately be ahead (a follower applies entries it is still
-      // persisting); the leader sends those same committed entries again and replay skips them.
+    try {
+      await finishSnapshotInstall(layout, storage, store);
+      const membership = new Membership(store);
+      if (membership.empty) store.batch(() => seed.forEach((m) => membership.put(m)));
+      if (membership.isRemoved(storage.identity.memberId)) {
+        throw new MemberError('removed', 'the member has been permanently removed from the cluster');
+      }
+      const applied = store.consistentIndex;
+      const lastIndex = storage.memory.lastIndex();
+      if (applied > lastIndex && membership.list().length === 1) {
+        // Replay brings the key space up to the log, never the log up to the key space: the next
+        // entries would reuse the lost indexes and apply would skip them as already applied
+        // (committed, never applied, never answered). Refuse, as etcd's verify does. NB: a member
+        // of a larger cluster may legitimately be ahead (a follower applies entries it is still
+        // persisting); the leader sends those same committed entries again and replay skips them.
+        throw new Error(
+          `server: cannot start from "${options.dataDir}": the key space has applied entry ${applied} ` +
+            `but the WAL ends at ${lastIndex} (synced WAL records were lost); restore from a snapshot`,
+        );
+      }
+      const member = new Member(options, storage, store, membership);
+      try {
+        await member.#transport.start();
+      } catch (err) {
+        await member.#transport.close();
+        throw err;
+      }
+      member.#start();
+      return member;
+    } catch (err) {
       await store.close();
       await storage.wal.close();
-      throw new Error(
-        `server: cannot start from "${options.dataDir}": the key space has applied entry ${applied} ` +
-          `but the WAL ends at ${lastIndex} (synced WAL records were lost); restore from a snapshot`,
-      );
+      throw err;
     }
-    const member = new Member(options, storage, store, members);
-    member.#start();
-    return member;
   }
 
   #start(): void {
@@ -234,11 +317,111 @@ export class Member {
       this.#dbSizeBytes = this.store.status().sizeBytes;
     }, BACKEND_SYNC_INTERVAL_MS);
     const leases = setInterval(() => this.#revokeExpiredLeases(), LEASE_EXPIRY_POLL_MS);
-    this.#timers.push(tick, sync, leases);
+    const reads = setInterval(() => {
+      if (this.#reads.inflightCount() > 0) this.#reads.retryInflight();
+    }, READ_INDEX_RETRY_MS);
+    const publish = setInterval(() => this.#publish(), PUBLISH_RETRY_MS);
+    this.#timers.push(tick, sync, leases, reads, publish);
+    this.#syncPeers();
     // A member that is the only voter need not wait out an election timeout.
     if (this.#confState.voters.length === 1 && this.#confState.voters[0] === this.id) this.#node.campaign();
     this.#kick();
   }
+
+  // ---- peers ----
+
+  /** The transport's peers follow the membership: every member but this one. */
+  #syncPeers(): void {
+    const members = this.#membership.list().filter((m) => m.id !== this.id);
+    const wanted = new Set(members.map((m) => m.id));
+    for (const id of this.#peerIds) if (!wanted.has(id)) this.#transport.removePeer(id);
+    for (const m of members) this.#transport.updatePeer(m.id, m.peerUrls);
+    this.#peerIds = wanted;
+  }
+
+  #peerIds = new Set<bigint>();
+
+  #onPeerMessages(batch: Message[]): void {
+    if (this.#stopping !== undefined || this.#failed !== undefined) return;
+    for (const m of batch) {
+      try {
+        this.#node.step(m);
+      } catch (err) {
+        this.#log('warn', `raft: dropped a ${m.type} message from ${m.from.toString(16)}: ${(err as Error).message}`);
+      }
+    }
+    this.#kick();
+  }
+
+  /** A snapshot from the leader: its database is saved first, then Raft hears of it. */
+  async #onPeerSnapshot(msg: Message, body: AsyncIterable<Uint8Array>): Promise<void> {
+    this.#checkUsable();
+    const index = msg.snapshot?.metadata.index ?? 0;
+    this.#log('info', `receiving snapshot [index ${index}] from ${msg.from.toString(16)}`);
+    await saveSnapshotDb(this.#storage.snapshotter.dir, index, body);
+    this.#onPeerMessages([msg]);
+  }
+
+  /**
+   * Streams a snapshot of the key space as it is now (not the older Raft snapshot the core
+   * asked for, as etcd merges them): a new member then always finds itself in its configuration.
+   */
+  async #sendSnapshot(m: Message): Promise<void> {
+    if (this.#snapshotsSending.has(m.to)) return;
+    this.#snapshotsSending.add(m.to);
+    let handedOver = false;
+    try {
+      await this.backendOnline();
+      const copy = await copyBackend(this.store);
+      try {
+        const index = copy.consistentIndex;
+        const metadata = { index, term: this.#storage.memory.term(index), confState: this.#confAt(index) };
+        const snapshot = { metadata, data: encodeSnapshotData({ members: this.#membership.list() }) };
+        this.#log('info', `sending snapshot [index ${index}, ${copy.sizeBytes} bytes] to ${m.to.toString(16)}`);
+        handedOver = true;
+        await this.#transport.sendSnapshot({ ...m, snapshot }, () => copy.chunks());
+      } finally {
+        await copy.dispose();
+      }
+    } catch (err) {
+      this.#log('warn', `snapshot to ${m.to.toString(16)} failed: ${(err as Error).message}`);
+      if (!handedOver) {
+        this.#node.reportSnapshot(m.to, false);
+        this.#kick();
+      }
+    } finally {
+      this.#snapshotsSending.delete(m.to);
+    }
+  }
+
+  /** The configuration in force at `index` (at or after the last snapshot). */
+  #confAt(index: number): ConfState {
+    let found = this.#confHistory[0]!.confState;
+    for (const h of this.#confHistory) if (h.index <= index) found = h.confState;
+    return found;
+  }
+
+  // ---- publishing this member's attributes ----
+
+  /** Proposes this member's name and client URLs until one proposal is applied (etcd's publish). */
+  #publish(): void {
+    if (this.#published || this.#publishing || this.#lead === 0n || this.#stopping !== undefined) return;
+    const self = this.#membership.get(this.id);
+    if (self === undefined) return; // not yet known here (a joining member before its snapshot)
+    this.#publishing = true;
+    const attributes = { ID: this.id, name: this.name, clientURLs: this.options.advertiseClientUrls };
+    this.propose('memberAttributes', attributes).then(
+      () => {
+        this.#published = true;
+        this.#log('info', `published {Name:${this.name} ClientURLs:[${this.options.advertiseClientUrls.join(' ')}]} to cluster ${this.clusterId.toString(16)}`);
+      },
+      (err: unknown) => this.#log('debug', `publish failed (will retry): ${(err as Error).message}`),
+    ).finally(() => {
+      this.#publishing = false;
+    });
+  }
+
+  #publishing = false;
 
   // ---- the Ready loop ----
 
@@ -278,6 +461,7 @@ export class Member {
     if (rd.snapshot !== undefined) {
       await this.#storage.snapshotter.save(rd.snapshot);
       await this.#storage.wal.saveSnapshotMark(rd.snapshot.metadata);
+      if (rd.snapshot.metadata.index > this.store.consistentIndex) await this.#installSnapshot(rd.snapshot);
     }
     let saving: Promise<void> | undefined;
     if (rd.hardState !== undefined || rd.entries.length > 0) {
@@ -304,8 +488,45 @@ export class Member {
   }
 
   #send(messages: Message[]): void {
-    // A one-member cluster has no peers; clustering brings the transport.
-    for (const m of messages) this.#log('debug', `raft: no transport for message ${m.type} to ${m.to.toString(16)}`);
+    if (messages.length === 0) return;
+    if (!messages.some((m) => m.type === 'Snap')) {
+      this.#transport.send(messages);
+      return;
+    }
+    this.#transport.send(messages.filter((m) => m.type !== 'Snap'));
+    for (const m of messages) if (m.type === 'Snap') void this.#sendSnapshot(m);
+  }
+
+  /**
+   * Replaces the key space with the snapshot's database (received before Raft stepped it), then
+   * everything derived from the key space: membership, alarms, leases, watchers, peers.
+   */
+  async #installSnapshot(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.metadata.index;
+    const path = snapshotDbPath(this.#storage.snapshotter.dir, index);
+    failpoint('beforeSnapshotInstall');
+    const restore = this.store.restoreFrom(path);
+    this.#exclusive = restore.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      await restore;
+    } finally {
+      this.#exclusive = undefined;
+    }
+    this.#membership.reload();
+    this.#alarms.reload();
+    this.lessor.recover(new AuxLeaseStore(this.store));
+    this.#reattachLeases();
+    this.hub.rebase();
+    this.#applied = index;
+    this.#snapshotIndex = index;
+    this.#confState = snapshot.metadata.confState;
+    this.#confHistory = [{ index, confState: this.#confState }];
+    this.#dbSizeBytes = this.store.status().sizeBytes;
+    this.#syncPeers();
+    this.#log('info', `applied snapshot [index ${index}, term ${snapshot.metadata.term}] from the leader: key space at revision ${this.store.currentRevision}`);
   }
 
   #onSoftState(lead: bigint, role: string): void {
@@ -318,21 +539,25 @@ export class Member {
     } else if (!isLeader && wasLeader) {
       this.lessor.demote();
     }
-    if (lead === 0n) this.#reads.retryInflight();
+    // Rounds asked while there was no leader (or of a leader that is gone) go to the new one.
+    if (lead !== 0n) this.#reads.retryInflight();
   }
 
   // ---- apply ----
 
   #apply(entries: Entry[]): void {
-    const results: Array<{ id: bigint; result: ApplyResult }> = [];
+    const results: Array<{ id: bigint; result: MemberApplyResult }> = [];
     const consistent = this.store.consistentIndex;
+    let membershipChanged = false;
     failpoint('beforeApplyBatch');
     this.store.batch(() => {
       for (const entry of entries) {
         if (entry.type === 'ConfChange') {
           // Raft's configuration lives in memory: a replayed change must reach it again.
-          this.#applyConfChange(entry);
+          const { requestId, result } = this.#applyConfChange(entry, entry.index > consistent);
+          membershipChanged = true;
           if (entry.index > consistent) this.#applier.applyNothing(entry.index);
+          if (this.#waits.isWaiting(requestId)) results.push({ id: requestId, result });
         } else if (entry.index <= consistent) {
           continue; // replayed: already in the backend
         } else if (entry.data.length === 0) {
@@ -340,6 +565,7 @@ export class Member {
         } else {
           const req = decodeRequest(entry.data);
           const result = this.#applyRequest(entry.index, req);
+          if (req.kind === 'memberUpdate') membershipChanged = true;
           if (this.#waits.isWaiting(req.id)) results.push({ id: req.id, result });
         }
       }
@@ -351,9 +577,11 @@ export class Member {
     const events = this.#applier.takeEvents();
     if (events.length > 0) this.hub.notify(events, this.store.currentRevision);
     for (const { id, result } of results) this.#waits.trigger(id, result);
+    if (membershipChanged) this.#syncPeers();
+    if (this.#removed) this.#stopRemoved();
   }
 
-  #applyRequest(index: number, req: InternalRequest): ApplyResult {
+  #applyRequest(index: number, req: InternalRequest): MemberApplyResult {
     if (this.#alarmed() && (req.kind === 'put' || req.kind === 'txn' || req.kind === 'leaseGrant')) {
       // NOSPACE: only reads, deletes and compactions go through until the alarm is disarmed.
       if (req.kind !== 'txn' || txnWrites(req.request)) {
@@ -362,16 +590,91 @@ export class Member {
       }
     }
     if (req.kind === 'alarm') return this.#applyAlarm(index, req);
+    if (req.kind === 'memberAttributes' || req.kind === 'memberUpdate') return this.#applyMemberRequest(index, req);
     return this.#applier.apply(index, req);
   }
 
-  #applyConfChange(entry: Entry): void {
-    const cc = decodeConfChange(entry.data);
-    try {
-      this.#confState = this.#node.applyConfChange(cc);
-    } catch (err) {
-      this.#log('warn', `raft: configuration change at ${entry.index} refused: ${(err as Error).message}`);
+  /** A member's published attributes, or its new peer URLs (MemberUpdate). */
+  #applyMemberRequest(index: number, req: Extract<InternalRequest, { kind: 'memberAttributes' | 'memberUpdate' }>): MemberApplyResult {
+    const m = this.#membership.get(req.request.ID);
+    this.#applier.applyNothing(index);
+    if (m === undefined) return { ok: false, error: 'memberNotFound' };
+    if (req.kind === 'memberAttributes') {
+      this.#membership.put({ ...m, name: req.request.name, clientUrls: [...req.request.clientURLs] });
+    } else {
+      if (this.#membership.findByPeerUrls(req.request.peerURLs, m.id) !== undefined) return { ok: false, error: 'peerUrlExist' };
+      this.#membership.put({ ...m, peerUrls: [...req.request.peerURLs] });
     }
+    return { ok: true, revision: this.store.currentRevision, response: { members: this.#membership.list() } };
+  }
+
+  /**
+   * A configuration change: validated against the membership (deterministically on every
+   * member; a refused change is recorded so that its replay is refused too), then applied to
+   * Raft and, the first time, to the membership table.
+   */
+  #applyConfChange(entry: Entry, fresh: boolean): { requestId: bigint; result: MemberApplyResult } {
+    const cc = decodeConfChange(entry.data);
+    const { requestId, member } = decodeChangeContext(cc.context);
+    let refusal: ReconfigRefusal | undefined;
+    if (fresh) {
+      for (const change of cc.changes) {
+        const isRemoved = (id: bigint): boolean => this.#membership.isRemoved(id);
+        refusal = validateAtApply(this.#membership.list(), isRemoved, { type: change.type, nodeId: change.nodeId, member });
+        if (refusal !== undefined) break;
+      }
+      if (refusal !== undefined) this.#membership.markRefused(entry.index);
+    } else if (this.#membership.wasRefused(entry.index)) {
+      refusal = 'memberNotFound';
+    }
+    if (refusal === undefined) {
+      try {
+        this.#confState = this.#node.applyConfChange(cc);
+        this.#confHistory.push({ index: entry.index, confState: this.#confState });
+      } catch (err) {
+        this.#log('warn', `raft: configuration change at ${entry.index} refused: ${(err as Error).message}`);
+        return { requestId, result: { ok: false, error: 'memberNotFound' } };
+      }
+      if (fresh) this.#applyMembershipChanges(cc.changes, member);
+    } else if (fresh) {
+      this.#log('warn', `configuration change at ${entry.index} refused: ${refusal}`);
+    }
+    if (refusal !== undefined) return { requestId, result: { ok: false, error: refusal } };
+    return { requestId, result: { ok: true, revision: this.store.currentRevision, response: { members: this.#membership.list() } } };
+  }
+
+  #applyMembershipChanges(changes: ReadonlyArray<{ type: string; nodeId: bigint }>, member: MemberInfo | undefined): void {
+    for (const change of changes) {
+      const existing = this.#membership.get(change.nodeId);
+      if (change.type === 'RemoveNode') {
+        this.#membership.remove(change.nodeId);
+        this.#log('info', `removed member ${change.nodeId.toString(16)} from cluster ${this.clusterId.toString(16)}`);
+        if (change.nodeId === this.id) this.#removed = true;
+        continue;
+      }
+      const isLearner = change.type === 'AddLearnerNode';
+      if (existing !== undefined) {
+        this.#membership.put({ ...existing, isLearner });
+        this.#log('info', `promoted member ${change.nodeId.toString(16)} in cluster ${this.clusterId.toString(16)}`);
+      } else {
+        const base = member ?? { id: change.nodeId, name: '', peerUrls: [], clientUrls: [], isLearner };
+        this.#membership.put({ ...base, id: change.nodeId, isLearner });
+        this.#log('info', `added member ${change.nodeId.toString(16)} [${base.peerUrls.join(' ')}] to cluster ${this.clusterId.toString(16)}${isLearner ? ' as a learner' : ''}`);
+      }
+    }
+  }
+
+  /** This member was removed from the cluster: it stops by itself, as etcd's does. */
+  #stopRemoved(): void {
+    if (this.#stopping !== undefined) return;
+    this.#log('warn', 'the member has been permanently removed from the cluster; stopping');
+    // NB: not awaited here: stop() waits for the Ready loop, which is what called us.
+    setImmediate(() => {
+      this.stop().then(
+        () => this.#resolveDone({ removed: true }),
+        (error: unknown) => this.#resolveDone({ removed: true, error }),
+      );
+    });
   }
 
   // ---- alarms (NOSPACE) ----
@@ -408,13 +711,16 @@ export class Member {
     failpoint('beforeSnapshot');
     // The backend must hold everything up to `index` durably before the WAL before it may go.
     await this.store.sync();
-    const data = encodeSnapshotData({ members: this.#members });
+    const data = encodeSnapshotData({ members: this.#membership.list() });
     const snapshot = this.#storage.memory.createSnapshot(index, this.#confState, data);
     await this.#storage.snapshotter.save(snapshot);
     failpoint('snapshotBeforeMark');
     await this.#storage.wal.saveSnapshotMark(snapshot.metadata);
     failpoint('afterSnapshotBeforeWalPurge');
     this.#snapshotIndex = index;
+    const kept = this.#confHistory.filter((h) => h.index > index);
+    this.#confHistory = [{ index, confState: this.#confAt(index) }, ...kept];
+    await purgeSnapshotDbs(this.#storage.snapshotter.dir, index);
     const compactTo = index - SNAPSHOT_CATCHUP_ENTRIES;
     if (compactTo > this.#storage.memory.firstIndex()) this.#storage.memory.compact(compactTo);
     this.#storage.wal.releaseTo(index);
@@ -456,20 +762,7 @@ export class Member {
     const id = this.#ids.next();
     const data = encodeRequest(kind, id, request);
     if (data.length > (this.options.requestBytesMax ?? 1.5 * 1024 * 1024)) throw new MemberError('request-too-large');
-    const wait = this.#waits.register<ApplyResult>(id, options.signal, performance.now() + this.requestTimeoutMs());
-    const res = this.#node.propose(data);
-    if (!res.ok) {
-      this.#waits.fail(id, new MemberError(res.reason === 'no-leader' ? 'no-leader' : 'dropped'));
-    }
-    this.#kick();
-    let result: ApplyResult;
-    try {
-      result = await wait;
-    } catch (err) {
-      if (err instanceof MemberError) throw err;
-      if (err instanceof WaitTimeoutError) throw new MemberError(this.#lead === 0n ? 'no-leader' : 'timeout');
-      throw new MemberError('cancelled');
-    }
+    const result = await this.#proposeAndWait(id, (d) => this.#node.propose(d), data, options.signal);
     if (!result.ok) throw new MemberError(result.error);
     if (result.compaction !== undefined && kind === 'compaction' && (request as { physical?: boolean }).physical === true) {
       await result.compaction;
@@ -477,10 +770,56 @@ export class Member {
     return { header: this.header(result.revision), response: result.response };
   }
 
+  /**
+   * Proposes `data` (whose apply answers waiter `id`) and waits for its apply. With no leader it
+   * waits for one, up to the request timeout, then fails with "no leader" (never hangs).
+   */
+  async #proposeAndWait(
+    id: bigint,
+    proposeFn: (data: Uint8Array) => { ok: true } | { ok: false; reason: string },
+    data: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<MemberApplyResult> {
+    const deadline = performance.now() + this.requestTimeoutMs();
+    const wait = this.#waits.register<MemberApplyResult>(id, signal, deadline);
+    void (async () => {
+      for (;;) {
+        if (this.#lead === 0n) await this.#leaderOrDeadline(deadline, signal);
+        if (!this.#waits.isWaiting(id)) return;
+        const res = proposeFn(data);
+        this.#kick();
+        if (res.ok) return;
+        if (res.reason !== 'no-leader') {
+          this.#waits.fail(id, new MemberError('dropped'));
+          return;
+        }
+        if (performance.now() >= deadline) {
+          this.#waits.fail(id, new MemberError('no-leader'));
+          return;
+        }
+        await sleep(LEADER_POLL_MS);
+      }
+    })().catch((err: unknown) => this.#waits.fail(id, err));
+    try {
+      return await wait;
+    } catch (err) {
+      if (err instanceof MemberError) throw err;
+      if (err instanceof WaitTimeoutError) throw new MemberError(this.#lead === 0n ? 'no-leader' : 'timeout');
+      throw new MemberError('cancelled');
+    }
+  }
+
+  /** Resolves when a leader is known or the deadline passed (or the signal aborted). */
+  async #leaderOrDeadline(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    while (this.#lead === 0n && performance.now() < deadline && signal?.aborted !== true && this.#stopping === undefined) {
+      await sleep(LEADER_POLL_MS);
+    }
+  }
+
   /** A range: linearizable (ReadIndex) unless serializable. */
   async range(request: RangeRequest, options: { signal?: AbortSignal } = {}): Promise<Applied<{ kvs: KeyValue[]; more: boolean; count: number }>> {
     this.#checkUsable();
-    if (!request.serializable) await this.linearizableBarrier(options);
+    if (!request.serializable && !unsafeReadsWithoutReadIndex) await this.linearizableBarrier(options);
     await this.backendOnline();
     try {
       const { revision, ...rest } = applyRange(this.store, request);
@@ -549,20 +888,204 @@ export class Member {
     while (this.#exclusive !== undefined) await this.#exclusive;
   }
 
-  /** Renews a lease (leader only). */
-  leaseRenew(id: bigint): number {
+  /**
+   * A keep-alive: the leader renews the lease; another member forwards it to the leader (only
+   * the leader counts leases down). Resolves with the new TTL; 0 when the lease is gone.
+   */
+  async leaseKeepAlive(id: bigint, options: { signal?: AbortSignal } = {}): Promise<number> {
     this.#checkUsable();
-    return this.lessor.renew(id);
+    if (this.isLeader()) {
+      try {
+        return await this.lessor.keepAlive(id, options);
+      } catch (err) {
+        if (isLeaseError(err, 'lease-not-found')) return 0;
+        throw err;
+      }
+    }
+    const answer = await this.#askLeader('lease-renew', idBytes(id), options.signal);
+    return Number(Buffer.from(answer).readBigInt64BE(0));
+  }
+
+  /** LeaseTimeToLive as the leader sees it (others ask the leader): undefined when not found. */
+  async leaseTimeToLive(id: bigint, keys: boolean, options: { signal?: AbortSignal } = {}): Promise<LeaseTimeToLive | undefined> {
+    this.#checkUsable();
+    if (!this.isLeader()) {
+      const body = Buffer.alloc(9);
+      body.writeBigUInt64BE(id, 0);
+      body[8] = keys ? 1 : 0;
+      const answer = await this.#askLeader('lease-ttl', body, options.signal);
+      return decodeTimeToLive(answer);
+    }
+    await this.linearizableBarrier(options);
+    if (this.lessor.lookup(id) === undefined) return undefined;
+    const ttl = this.lessor.timeToLive(id, { keys });
+    return { ttlSeconds: ttl.ttlSeconds, grantedTtlSeconds: ttl.grantedTtlSeconds, keys: ttl.keys };
+  }
+
+  /**
+   * Sends a request to the leader over the peer transport and returns its answer; with no
+   * leader it waits for one up to the request timeout. The leader's MemberError comes back as one.
+   */
+  async #askLeader(method: string, body: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const deadline = performance.now() + this.requestTimeoutMs();
+    for (;;) {
+      if (this.#lead === 0n) await this.#leaderOrDeadline(deadline, signal);
+      const lead = this.#lead;
+      if (lead === 0n) throw new MemberError('no-leader');
+      if (lead === this.id) return this.#onPeerRequest(this.id, method, body);
+      const timeoutMs = Math.max(1, deadline - performance.now());
+      try {
+        return await this.#transport.request(lead, method, body, signal === undefined ? { timeoutMs } : { timeoutMs, signal });
+      } catch (err) {
+        if (isTransportError(err, TransportErrorCode.Remote) && (err as TransportError).remoteCode !== undefined) {
+          const code = (err as TransportError).remoteCode as MemberErrorCode;
+          // The member asked was no longer the leader: ask the new one.
+          if (code === 'notLeader' && performance.now() < deadline) {
+            await sleep(LEADER_POLL_MS);
+            continue;
+          }
+          throw new MemberError(code, (err as TransportError).remoteMessage);
+        }
+        if (signal?.aborted === true) throw new MemberError('cancelled');
+        if (isTransportError(err, TransportErrorCode.Timeout)) throw new MemberError('timeout');
+        if (performance.now() >= deadline) throw new MemberError('timeout');
+        await sleep(LEADER_POLL_MS * 5);
+      }
+    }
+  }
+
+  /** A request from a peer (or this member, being the leader): only the leader serves them. */
+  async #onPeerRequest(_from: bigint, method: string, body: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    if (!this.isLeader()) throw new MemberError('notLeader');
+    const opts = signal === undefined ? {} : { signal };
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    switch (method) {
+      case 'lease-renew': {
+        const ttl = await this.leaseKeepAlive(buf.readBigUInt64BE(0), opts);
+        const out = Buffer.alloc(8);
+        out.writeBigInt64BE(BigInt(ttl));
+        return out;
+      }
+      case 'lease-ttl':
+        return encodeTimeToLive(await this.leaseTimeToLive(buf.readBigUInt64BE(0), buf[8] === 1, opts));
+      case 'member-promote':
+        await this.promoteMember(buf.readBigUInt64BE(0), opts);
+        return new Uint8Array(0);
+      default:
+        throw new MemberError('unsupported', `no peer request "${method}"`);
+    }
   }
 
   /** Raft's view, for Status. */
   raftStatus(): { leader: bigint; term: number; committed: number; applied: number; isLearner: boolean } {
-    return { leader: this.#lead, term: this.#term, committed: this.#committed, applied: this.#applied, isLearner: false };
+    return { leader: this.#lead, term: this.#term, committed: this.#committed, applied: this.#applied, isLearner: this.isLearner() };
   }
 
-  /** The cluster's members. */
+  /** The cluster's members, ordered by id. */
   members(): MemberInfo[] {
-    return this.#members.map((m) => ({ ...m, peerUrls: [...m.peerUrls], clientUrls: [...m.clientUrls] }));
+    return this.#membership.list();
+  }
+
+  isLearner(): boolean {
+    return this.#membership.get(this.id)?.isLearner ?? false;
+  }
+
+  // ---- membership changes (the Cluster API) and leadership ----
+
+  #reconfigView(): ReconfigView {
+    return {
+      self: this.id,
+      members: this.#membership.list(),
+      activeSince: (id) => this.#transport.activeSince(id),
+      nowMs: Date.now(),
+    };
+  }
+
+  /** MemberAdd: a new voter or learner with these peer URLs; resolves once applied. */
+  async addMember(peerUrls: string[], isLearner: boolean, options: { signal?: AbortSignal } = {}): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
+    this.#checkUsable();
+    checkPeerUrls(peerUrls);
+    const refusal = this.#strict() ? checkAdd(this.#reconfigView(), peerUrls, isLearner) : undefined;
+    if (refusal !== undefined) throw new MemberError(refusal);
+    // etcd's id for a member added at runtime: its peer URLs and the time, no cluster token.
+    const member: MemberInfo = { id: computeMemberId(peerUrls, '', Math.floor(Date.now() / 1000)), name: '', peerUrls: [...peerUrls], clientUrls: [], isLearner };
+    const type = isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+    await this.#changeConf(type, member.id, member, options.signal);
+    return { member, members: this.#membership.list() };
+  }
+
+  /** MemberRemove; resolves once applied. */
+  async removeMember(id: bigint, options: { signal?: AbortSignal } = {}): Promise<MemberInfo[]> {
+    this.#checkUsable();
+    if (this.#membership.get(id) === undefined) throw new MemberError('memberNotFound');
+    const refusal = this.#strict() ? checkRemove(this.#reconfigView(), id) : undefined;
+    if (refusal !== undefined) throw new MemberError(refusal);
+    await this.#changeConf(ConfChangeType.RemoveNode, id, undefined, options.signal);
+    return this.#membership.list();
+  }
+
+  /** MemberUpdate: a member's new peer URLs; resolves once applied. */
+  async updateMember(id: bigint, peerUrls: string[], options: { signal?: AbortSignal } = {}): Promise<MemberInfo[]> {
+    this.#checkUsable();
+    checkPeerUrls(peerUrls);
+    if (this.#membership.get(id) === undefined) throw new MemberError('memberNotFound');
+    if (this.#membership.findByPeerUrls(peerUrls, id) !== undefined) throw new MemberError('peerUrlExist');
+    await this.propose('memberUpdate', { ID: id, peerURLs: peerUrls }, options);
+    return this.#membership.list();
+  }
+
+  /** MemberPromote: the leader checks the learner has caught up; other members ask the leader. */
+  async promoteMember(id: bigint, options: { signal?: AbortSignal } = {}): Promise<MemberInfo[]> {
+    this.#checkUsable();
+    const target = this.#membership.get(id);
+    if (target === undefined) throw new MemberError('memberNotFound');
+    if (!target.isLearner) throw new MemberError('memberNotLearner');
+    if (!this.isLeader()) {
+      await this.#askLeader('member-promote', idBytes(id), options.signal);
+      await this.#appliedAtLeastLeader(options.signal);
+      return this.#membership.list();
+    }
+    const status = this.#node.status();
+    const match = { leader: status.progress.get(this.id)?.match ?? 0, learner: status.progress.get(id)?.match };
+    const refusal = checkPromote(this.#reconfigView(), id, match);
+    if (refusal !== undefined) throw new MemberError(refusal);
+    await this.#changeConf(ConfChangeType.AddNode, id, { ...target, isLearner: false }, options.signal);
+    return this.#membership.list();
+  }
+
+  #strict(): boolean {
+    return this.options.strictReconfigCheck ?? true;
+  }
+
+  async #changeConf(type: ConfChangeType, nodeId: bigint, member: MemberInfo | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#committed - this.#applied > APPLY_LAG_MAX || this.#waits.full()) throw new MemberError('too-many-requests');
+    const requestId = this.#ids.next();
+    const cc: ConfChange = { transition: 'auto', changes: [{ type, nodeId }], context: encodeChangeContext(requestId, member) };
+    const result = await this.#proposeAndWait(requestId, () => this.#node.proposeConfChange(cc), new Uint8Array(0), signal);
+    if (!result.ok) throw new MemberError(result.error);
+  }
+
+  /** After a forwarded change: wait until this member has applied what the leader had. */
+  async #appliedAtLeastLeader(signal: AbortSignal | undefined): Promise<void> {
+    await this.linearizableBarrier(signal === undefined ? {} : { signal });
+  }
+
+  /** MoveLeader: this leader hands leadership to `target`; resolves once it has it. */
+  async moveLeader(target: bigint, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#checkUsable();
+    if (!this.isLeader()) throw new MemberError('notLeader');
+    const member = this.#membership.get(target);
+    if (member === undefined || member.isLearner) throw new MemberError('badLeaderTransferee');
+    if (target === this.id) return;
+    this.#log('info', `leadership transfer from ${this.id.toString(16)} to ${target.toString(16)} starting`);
+    this.#node.transferLeadership(target);
+    this.#kick();
+    const deadline = performance.now() + this.requestTimeoutMs();
+    while (this.#lead !== target) {
+      if (performance.now() >= deadline) throw new MemberError('leaderTransferTimeout');
+      if (options.signal?.aborted === true) throw new MemberError('cancelled');
+      await sleep(LEADER_POLL_MS);
+    }
   }
 
   isLeader(): boolean {
@@ -580,6 +1103,7 @@ export class Member {
     this.#log('error', `member stopped by a fatal error: ${(err as Error).stack ?? String(err)}`);
     this.#waits.failAll(new MemberError('stopped'));
     this.#reads.stop();
+    this.#resolveDone({ removed: false, error: err });
   }
 
   /** The fatal error that stopped the member, if any. */
@@ -595,6 +1119,7 @@ export class Member {
 
   async #stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
+    await this.#transport.close();
     await this.backendOnline();
     await this.#idle;
     this.#waits.failAll(new MemberError('stopped'));
@@ -610,6 +1135,67 @@ export class Member {
 /** Events and KeyValues are what watchers and ranges return. */
 export type { Event, KeyValue };
 
+/** The result of applying an entry, as the proposer's waiter receives it. */
+type MemberApplyResult = ApplyResult | { ok: false; error: ReconfigRefusal };
+
+/** LeaseTimeToLive's answer. */
+export interface LeaseTimeToLive {
+  ttlSeconds: number;
+  grantedTtlSeconds: number;
+  keys: Uint8Array[];
+}
+
+function encodeTimeToLive(ttl: LeaseTimeToLive | undefined): Uint8Array {
+  if (ttl === undefined) return new Uint8Array(0);
+  return Buffer.from(JSON.stringify({ ttl: ttl.ttlSeconds, granted: ttl.grantedTtlSeconds, keys: ttl.keys.map((k) => Buffer.from(k).toString('base64')) }));
+}
+
+function decodeTimeToLive(bytes: Uint8Array): LeaseTimeToLive | undefined {
+  if (bytes.length === 0) return undefined;
+  const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { ttl: number; granted: number; keys: string[] };
+  return { ttlSeconds: parsed.ttl, grantedTtlSeconds: parsed.granted, keys: parsed.keys.map((k) => Buffer.from(k, 'base64')) };
+}
+
+function idBytes(id: bigint): Uint8Array {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(id);
+  return out;
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+/** Peer URLs of a member to add or update: http(s)://host:port, as etcd's types.NewURLs checks. */
+function checkPeerUrls(urls: readonly string[]): void {
+  if (urls.length === 0) throw new MemberError('memberBadUrls');
+  for (const raw of urls) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new MemberError('memberBadUrls');
+    }
+    const okScheme = url.protocol === 'http:' || url.protocol === 'https:';
+    if (!okScheme || url.port === '' || (url.pathname !== '/' && url.pathname !== '')) throw new MemberError('memberBadUrls');
+  }
+}
+
+/**
+ * A member that crashed after saving a snapshot from the leader but before its database replaced
+ * the key space finishes the install now (etcd's recovery from the .snap.db file).
+ */
+async function finishSnapshotInstall(layout: DataDirLayout, storage: OpenedStorage, store: Store): Promise<void> {
+  const index = storage.snapshot?.metadata.index ?? 0;
+  // NB: the bootstrap snapshot (index 1) has no database: the key space starts empty.
+  if (index <= 1 || store.consistentIndex >= index) return;
+  const path = snapshotDbPath(layout.snapDir, index);
+  if (!existsSync(path)) {
+    throw new Error(`server: the key space has applied entry ${store.consistentIndex} but the newest snapshot is at ${index} and its database ${path} is missing`);
+  }
+  await store.restoreFrom(path);
+}
+
 function initialMembers(options: MemberOptions): MemberInfo[] {
   const members: MemberInfo[] = [];
   for (const [name, urls] of options.initialCluster) {
@@ -617,7 +1203,8 @@ function initialMembers(options: MemberOptions): MemberInfo[] {
       id: computeMemberId(urls, options.initialClusterToken),
       name,
       peerUrls: [...urls],
-      clientUrls: name === options.name ? [...options.advertiseClientUrls] : [],
+      // Every member bootstraps the same table: client URLs come when each member publishes them.
+      clientUrls: [],
       isLearner: false,
     });
   }

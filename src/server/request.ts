@@ -13,6 +13,7 @@ import type {
   LeaseCheckpointRequest,
   LeaseGrantRequest,
   LeaseRevokeRequest,
+  Member,
   PutRequest,
   TxnRequest,
 } from '../proto/index.ts';
@@ -27,11 +28,15 @@ export type InternalRequest =
   | { kind: 'leaseGrant'; id: bigint; request: LeaseGrantRequest }
   | { kind: 'leaseRevoke'; id: bigint; request: LeaseRevokeRequest }
   | { kind: 'leaseCheckpoint'; id: bigint; request: LeaseCheckpointRequest }
-  | { kind: 'alarm'; id: bigint; request: AlarmRequest };
+  | { kind: 'alarm'; id: bigint; request: AlarmRequest }
+  /** A member publishes its name and client URLs (etcd's publish; ID, name, clientURLs). */
+  | { kind: 'memberAttributes'; id: bigint; request: Member }
+  /** MemberUpdate: a member's new peer URLs (ID, peerURLs). */
+  | { kind: 'memberUpdate'; id: bigint; request: Member };
 
 export type InternalRequestKind = InternalRequest['kind'];
 
-const kinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'alarm'] as const;
+const kinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'alarm', 'memberAttributes', 'memberUpdate'] as const;
 
 const codecs = {
   put: codec('etcdserverpb.PutRequest'),
@@ -42,6 +47,8 @@ const codecs = {
   leaseRevoke: codec('etcdserverpb.LeaseRevokeRequest'),
   leaseCheckpoint: codec('etcdserverpb.LeaseCheckpointRequest'),
   alarm: codec('etcdserverpb.AlarmRequest'),
+  memberAttributes: codec('etcdserverpb.Member'),
+  memberUpdate: codec('etcdserverpb.Member'),
 } as const;
 
 const HEADER_BYTES = 9;

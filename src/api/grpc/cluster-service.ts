@@ -1,24 +1,47 @@
-// etcd's Cluster service. A one-member cluster lists itself; changing membership needs the peer
-// transport (clustering), and until then says so clearly.
+// etcd's Cluster service: membership as the applied log defines it; changes go through Raft as
+// configuration changes (add, remove, promote) or requests (update) and answer once applied.
 import type { Member } from '../../server/member.ts';
+import type { MemberInfo } from '../../server/storage.ts';
 import { services } from '../../proto/index.ts';
-import { GrpcError, GrpcStatus, type GrpcServer } from './server/index.ts';
+import type { GrpcServer } from './server/index.ts';
+import { toGrpcError } from './errors.ts';
 
-const notYet = (): never => {
-  throw new GrpcError(GrpcStatus.UNIMPLEMENTED, 'concord: membership changes need clustering, which is not available yet');
-};
+function wire(m: MemberInfo): { ID: bigint; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean } {
+  return { ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner };
+}
 
 /** Registers Cluster on `server`, served by `member`. */
 export function addClusterService(server: GrpcServer, member: Member): void {
+  // NB: etcd's cluster server header has no revision (ClusterServer.header()).
+  const header = (): ReturnType<Member['header']> => ({ ...member.header(), revision: 0 });
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toGrpcError(err);
+    }
+  };
   server.addService(services['etcdserverpb.Cluster'], {
-    MemberList: () => ({
-      // NB: etcd's cluster server header has no revision (ClusterServer.header()).
-      header: { ...member.header(), revision: 0 },
-      members: member.members().map((m) => ({ ID: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
-    }),
-    MemberAdd: notYet,
-    MemberRemove: notYet,
-    MemberUpdate: notYet,
-    MemberPromote: notYet,
+    MemberList: () => ({ header: header(), members: member.members().map(wire) }),
+    MemberAdd: (req, call) =>
+      guard(async () => {
+        const { member: added, members } = await member.addMember([...req.peerURLs], req.isLearner, { signal: call.signal });
+        return { header: header(), member: wire(added), members: members.map(wire) };
+      }),
+    MemberRemove: (req, call) =>
+      guard(async () => {
+        const members = await member.removeMember(req.ID, { signal: call.signal });
+        return { header: header(), members: members.map(wire) };
+      }),
+    MemberUpdate: (req, call) =>
+      guard(async () => {
+        const members = await member.updateMember(req.ID, [...req.peerURLs], { signal: call.signal });
+        return { header: header(), members: members.map(wire) };
+      }),
+    MemberPromote: (req, call) =>
+      guard(async () => {
+        const members = await member.promoteMember(req.ID, { signal: call.signal });
+        return { header: header(), members: members.map(wire) };
+      }),
   });
 }

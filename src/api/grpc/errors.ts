@@ -56,6 +56,7 @@ export const EtcdErrors = {
   corrupt: [S.DATA_LOSS, 'etcdserver: corrupt cluster'],
   notSupportedForLearner: [S.UNAVAILABLE, 'etcdserver: rpc not supported for learner'],
   badLeaderTransferee: [S.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'],
+  leaderTransferTimeout: [S.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'],
 } as const satisfies Record<string, readonly [GrpcStatus, string]>;
 
 /** The name of one of etcd's errors. */
@@ -90,6 +91,20 @@ const memberCodes: Record<string, EtcdErrorName> = {
   compacted: 'compacted',
   futureRev: 'futureRev',
   noSpace: 'noSpace',
+  notLeader: 'notLeader',
+  badLeaderTransferee: 'badLeaderTransferee',
+  leaderTransferTimeout: 'leaderTransferTimeout',
+  memberNotEnoughStarted: 'memberNotEnoughStarted',
+  unhealthy: 'unhealthy',
+  peerUrlExist: 'peerUrlExist',
+  memberExist: 'memberExist',
+  memberNotFound: 'memberNotFound',
+  memberNotLearner: 'memberNotLearner',
+  learnerNotReady: 'learnerNotReady',
+  tooManyLearners: 'tooManyLearners',
+  memberBadUrls: 'memberBadUrls',
+  notSupportedForLearner: 'notSupportedForLearner',
+  removed: 'stopped',
 };
 
 /**

@@ -1,10 +1,9 @@
 // etcd's Lease service: grant and revoke go through Raft; keep-alives are renewed by the leader's
 // lessor; time-to-live and listing read the lessor.
-import { isLeaseError } from '../../lease/index.ts';
 import type { Member } from '../../server/member.ts';
 import { services } from '../../proto/index.ts';
 import type { GrpcServer } from './server/index.ts';
-import { etcdError, toGrpcError } from './errors.ts';
+import { toGrpcError } from './errors.ts';
 
 /** Registers Lease on `server`, served by `member`. */
 export function addLeaseService(server: GrpcServer, member: Member, ids: { next(): bigint }): void {
@@ -32,25 +31,22 @@ export function addLeaseService(server: GrpcServer, member: Member, ids: { next(
       for await (const req of requests) {
         let ttl: number;
         try {
-          if (!member.isLeader()) throw etcdError('noLeader');
-          ttl = await member.lessor.keepAlive(req.ID, { signal: call.signal });
-        } catch (err) {
           // A lease that is gone answers TTL 0; the stream goes on (etcd).
-          if (isLeaseError(err, 'lease-not-found')) ttl = 0;
-          else throw toGrpcError(err);
+          ttl = await member.leaseKeepAlive(req.ID, { signal: call.signal });
+        } catch (err) {
+          throw toGrpcError(err);
         }
         if (!(await call.send({ header: member.header(), ID: req.ID, TTL: ttl }).then(() => true, () => false))) return;
       }
     },
     LeaseTimeToLive: async (req, call) => {
+      let ttl;
       try {
-        await member.linearizableBarrier({ signal: call.signal });
+        ttl = await member.leaseTimeToLive(req.ID, req.keys, { signal: call.signal });
       } catch (err) {
         throw toGrpcError(err);
       }
-      const lease = member.lessor.lookup(req.ID);
-      if (lease === undefined) return { header: member.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
-      const ttl = member.lessor.timeToLive(req.ID, { keys: req.keys });
+      if (ttl === undefined) return { header: member.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
       return { header: member.header(), ID: req.ID, TTL: ttl.ttlSeconds, grantedTTL: ttl.grantedTtlSeconds, keys: ttl.keys };
     },
     LeaseLeases: async (_req, call) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Member } from '../../server/member.ts';
 import { services } from '../../proto/index.ts';
-import { GrpcError, GrpcStatus, type GrpcServer } from './server/index.ts';
+import type { GrpcError, GrpcServer } from './server/index.ts';
 import { etcdError, toGrpcError } from './errors.ts';
 import { ETCD_SERVER_VERSION } from '../version.ts';
 
@@ -81,10 +81,12 @@ export function addMaintenanceService(server: GrpcServer, member: Member): void 
         await rm(dir, { recursive: true, force: true });
       }
     },
-    MoveLeader: (req) => {
-      if (!member.isLeader()) throw etcdError('notLeader');
-      if (!member.members().some((m) => m.id === req.targetID)) throw etcdError('badLeaderTransferee');
-      if (req.targetID !== member.id) throw new GrpcError(GrpcStatus.UNIMPLEMENTED, 'concord: moving leadership needs clustering, which is not available yet');
+    MoveLeader: async (req, call) => {
+      try {
+        await member.moveLeader(req.targetID, { signal: call.signal });
+      } catch (err) {
+        throw toGrpcError(err);
+      }
       return { header: member.header() };
     },
   });
