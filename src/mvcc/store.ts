@@ -114,6 +114,11 @@ export class Store {
     };
   }
 
+  /** True while defragment() or restoreFrom() has the database closed. */
+  get offline(): boolean {
+    return this.#busy;
+  }
+
   /** The newest revision; 1 for an empty store, as etcd. */
   get currentRevision(): number {
     return this.#state.current;

@@ -145,6 +145,9 @@ function withoutPrevKv(event: Event): Event {
   return { type: event.type, kv: event.kv, sub: event.sub };
 }
 
+/** How long the catch-up waits while the store is offline (defragmentation, snapshot install). */
+const OFFLINE_RETRY_MS = 10;
+
 /** Watchers over a store. One per member; the member calls notify() after each apply batch. */
 export class WatchHub {
   readonly #store: Store;
@@ -485,6 +488,11 @@ export class WatchHub {
     // One bounded step per turn of the event loop: writes and notifies run in between.
     setImmediate(() => {
       this.#syncScheduled = false;
+      // NB: a defragmentation or snapshot install has the store offline: look again shortly.
+      if (this.#store.offline) {
+        setTimeout(() => this.#scheduleSync(), OFFLINE_RETRY_MS).unref();
+        return;
+      }
       if (this.syncUnsynced()) this.#scheduleSync();
     });
   }
