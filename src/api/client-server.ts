@@ -9,6 +9,7 @@ import { addMaintenanceService } from './grpc/maintenance-service.ts';
 import { addClusterService } from './grpc/cluster-service.ts';
 import { addWatchService } from './grpc/watch-service.ts';
 import { healthHandler, versionHandler } from './http/health.ts';
+import { etcdError } from './grpc/errors.ts';
 
 /** Bytes of gRPC overhead allowed beyond max-request-bytes (etcd's grpcOverheadBytes). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -29,7 +30,10 @@ export interface ClientServers {
 
 /** Builds one server with every service of a member. */
 export function buildClientServer(member: Member, options: Omit<ClientServerOptions, 'listenUrls'>): GrpcServer {
-  const server = new GrpcServer({ maxReceiveMessageBytes: options.requestBytesMax + GRPC_OVERHEAD_BYTES });
+  const server = new GrpcServer({
+    maxReceiveMessageBytes: options.requestBytesMax + GRPC_OVERHEAD_BYTES,
+    admit: (def, request) => admitForLearner(member, def.path, request),
+  });
   const leaseIds = new RequestIdGenerator(member.id, Date.now());
   addKvService(server, member, { txnOpsMax: options.txnOpsMax });
   addWatchService(server, member, { requestBytesMax: options.requestBytesMax });
@@ -39,6 +43,17 @@ export function buildClientServer(member: Member, options: Omit<ClientServerOpti
   server.addHttpHandler('/health', healthHandler(member));
   server.addHttpHandler('/version', versionHandler());
   return server;
+}
+
+/**
+ * etcd's learner interceptor: a learner serves only Status and serializable Range; everything
+ * else (streams included) answers "rpc not supported for learner" so clients go elsewhere.
+ */
+function admitForLearner(member: Member, path: string, request: unknown): void {
+  if (!member.isLearner()) return;
+  if (path === '/etcdserverpb.Maintenance/Status') return;
+  if (path === '/etcdserverpb.KV/Range' && (request as { serializable?: boolean } | undefined)?.serializable === true) return;
+  throw etcdError('notSupportedForLearner');
 }
 
 /** Listens on every client URL. */

@@ -15,6 +15,8 @@ export interface CallConfig {
   readonly maxReceiveMessageBytes: number;
   /** Told of handler errors that are not GrpcErrors (they reach the client as UNKNOWN). */
   readonly onHandlerError: ((err: unknown, path: string) => void) | undefined;
+  /** Checked before every handler runs; a throw (GrpcError) answers the call instead. */
+  readonly admit: ((def: MethodDefinition, request: unknown) => void) | undefined;
 }
 
 /** A registered method and its handler. */
@@ -332,6 +334,7 @@ export class GrpcCall implements ServerWritableCall<unknown> {
     this.#handlerActive = true;
     let result: unknown;
     try {
+      this.#config.admit?.(this.#method.def, this.#method.def.clientStreaming ? undefined : request);
       result = (this.#method.handler as (req: unknown, call: unknown) => unknown)(request, this);
     } catch (err) {
       return this.#onHandlerError(err);

@@ -1,7 +1,8 @@
 // A lean gRPC server on node:http2 (no grpc-js): one port for gRPC, plain HTTP/2 and HTTP/1.1.
-// Plaintext connections are sniffed for the HTTP/2 preface (h2c with prior knowledge) and TLS ones
-// dispatched by ALPN, then handed to an inner http2 server (raw 'stream' events, no compat layer
-// for gRPC) or an inner http/1.1 server. close() drains in-flight calls up to a deadline.
+// Plaintext connections are sniffed for the HTTP/2 preface (h2c with prior knowledge; see
+// h2c-connection.ts for the ones whose :authority is a URL) and TLS ones dispatched by ALPN, then
+// handed to an inner http2 server (raw 'stream' events, no compat layer for gRPC) or an inner
+// http/1.1 server. close() drains in-flight calls up to a deadline.
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { GrpcCall, respondTrailersOnly } from './call.ts';
 import type { CallConfig, RegisteredMethod } from './call.ts';
+import { acceptH2c } from './h2c-connection.ts';
 import { GrpcMessages, GrpcStatus, parseGrpcTimeout } from './status.ts';
 import type { AnyHandler, HandlerFor, MethodDefinition } from './types.ts';
 
@@ -39,6 +41,11 @@ export interface GrpcServerOptions {
   readonly tls?: GrpcTlsOptions;
   /** Told of handler errors that are not GrpcErrors; they reach clients as UNKNOWN. */
   readonly onHandlerError?: (err: unknown, path: string) => void;
+  /**
+   * Checked before every handler runs, with the decoded request (undefined for client streams);
+   * a GrpcError it throws is the call's answer (etcd's interceptors, e.g. learners' limits).
+   */
+  readonly admit?: (def: MethodDefinition, request: unknown) => void;
 }
 
 /** Default request size cap: etcd's 1.5 MiB max-request-bytes plus 512 KiB, in bytes. */
@@ -59,12 +66,15 @@ export class GrpcServer {
   readonly #listener: net.Server;
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #sockets = new Set<net.Socket>();
+  /** Aborted by close(): drops connections still held by acceptH2c. */
+  readonly #closed = new AbortController();
   #closing: Promise<void> | undefined;
 
   constructor(options: GrpcServerOptions = {}) {
     this.#config = {
       maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
       onHandlerError: options.onHandlerError,
+      admit: options.admit,
     };
     this.#h2.on(
       'stream',
@@ -133,6 +143,7 @@ export class GrpcServer {
 
   async #close(graceMs: number): Promise<void> {
     const listening = this.#listener.listening;
+    this.#closed.abort();
     const stopped = new Promise<void>((resolve) => {
       if (listening) this.#listener.close(() => resolve());
       else resolve();
@@ -212,8 +223,18 @@ export class GrpcServer {
       socket.once('readable', () => this.#sniff(socket, head));
       return;
     }
-    socket.unshift(head);
-    (isH2 ? this.#h2 : this.#h1).emit('connection', socket);
+    if (!isH2) {
+      socket.unshift(head);
+      this.#h1.emit('connection', socket);
+      return;
+    }
+    // NB: h2c clients may put a URL in :authority (grpc-go does, given one), which node's http2
+    // refuses; acceptH2c fixes such connections on their way in and hands the rest over natively.
+    acceptH2c(socket, head, {
+      onNative: (s) => this.#h2.emit('connection', s),
+      onFixing: (stream) => this.#h2.emit('connection', stream),
+      signal: this.#closed.signal,
+    });
   }
 
   #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void {
