@@ -231,6 +231,12 @@ export class Member {
         this.#kick();
       },
       onPeerRequest: (from, method, body, context) => this.#onPeerRequest(from, method, body, context.signal),
+      isRemoved: (id) => this.#membership.isRemoved(id),
+      // A member removed while it was down or cut off learns it from its peers (etcd's 410).
+      onRemoved: (by) => {
+        this.#log('warn', `member ${by.toString(16)} says this member was removed from the cluster`);
+        this.#stopRemoved();
+      },
       members: () => this.#membership.list().map((m) => ({ id: m.id, name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
       log: (level, msg) => this.#log(level, msg),
     });

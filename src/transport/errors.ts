@@ -12,7 +12,10 @@ export const TransportErrorCode = {
   SnapshotCorrupt: 'transport-snapshot-corrupt',
   /** A snapshot body ended before its end record. */
   SnapshotTruncated: 'transport-snapshot-truncated',
-  /** The peer answered a snapshot with an error status. */
+  /**
+   * The peer answered a snapshot with an error status: `status` says which (410: the peer says
+   * this member was removed from the cluster), `remoteMessage` its text.
+   */
   SnapshotRefused: 'transport-snapshot-refused',
   /** The peer is not known to this transport. */
   UnknownPeer: 'transport-unknown-peer',
@@ -30,17 +33,21 @@ export const TransportErrorCode = {
   Remote: 'transport-remote',
   /**
    * The peer's transport turned a request away before its handler saw it (cluster id mismatch,
-   * unknown sender, too large, busy, no handler): `status` and `remoteCode` say why.
+   * unknown sender, removed sender, too large, busy, no handler): `status` and `remoteCode` say
+   * why.
    */
   Refused: 'transport-refused',
 } as const;
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
 
-/** What a peer answered, for the Remote and Refused codes of a failed peer request. */
+/** What a peer answered: for Remote and Refused (a peer request) and SnapshotRefused. */
 export interface RemoteFailure {
   /** The HTTP status of the answer. */
   status: number;
-  /** The code the peer gave: its handler's error code (Remote) or a RequestRefusal (Refused). */
+  /**
+   * The code the peer gave: its handler's error code (Remote) or a RequestRefusal (Refused;
+   * SnapshotRefused, where a 410 is `member-removed` and anything else `unknown`).
+   */
   remoteCode: string;
   /** The peer's message, as it gave it. */
   remoteMessage: string;
@@ -56,11 +63,11 @@ export interface TransportErrorOptions {
 export class TransportError extends Error {
   override name = 'TransportError';
   readonly code: TransportErrorCode;
-  /** HTTP status of the peer's answer (Remote, Refused), else undefined. */
+  /** HTTP status of the peer's answer (Remote, Refused, SnapshotRefused), else undefined. */
   readonly status: number | undefined;
-  /** The peer's own error code (Remote, Refused), else undefined. */
+  /** The peer's own error code (Remote, Refused, SnapshotRefused), else undefined. */
   readonly remoteCode: string | undefined;
-  /** The peer's own error message (Remote, Refused), else undefined. */
+  /** The peer's own error message (Remote, Refused, SnapshotRefused), else undefined. */
   readonly remoteMessage: string | undefined;
 
   constructor(code: TransportErrorCode, message: string, options: TransportErrorOptions = {}) {

@@ -3,6 +3,9 @@
 // whenever it fails. Messages are never buffered while the stream is down, and at most
 // peerQueueMessagesMax / peerQueueBytesMax wait unflushed while it is up: the rest are dropped
 // and reported (unreachable; snapshot failure for Snap), because Raft resends what matters.
+// One answer ends the redialling for good: 410, the peer saying this member was removed from the
+// cluster. That never changes (member ids are not reused), so the peer is reported once
+// (onRemoved) and left alone; the member stops itself.
 import http2 from 'node:http2';
 import type {
   ClientHttp2Session,
@@ -14,6 +17,7 @@ import { MessageType, type Message, type NodeId } from '../raft/index.ts';
 import { FRAME_PREFIX_BYTES, encodeFrames, messageBytes } from './codec.ts';
 import { PeerProtocol, type TransportLimits } from './limits.ts';
 import { type TransportLog, hexId } from './log.ts';
+import { RequestStatus } from './request-wire.ts';
 
 /** Client TLS material: the CA to trust and the certificate to present (etcd's peer cert). */
 export interface ClientTls {
@@ -35,6 +39,8 @@ export interface PeerContext {
   clientTls: ClientTls | undefined;
   onUnreachable(peerId: NodeId): void;
   onSnapshotStatus(peerId: NodeId, ok: boolean): void;
+  /** The peer answered 410: it says this member was removed from the cluster. */
+  onRemoved(peerId: NodeId): void;
 }
 
 /** One dial attempt and, once answered 200, the live stream. */
@@ -63,6 +69,8 @@ export class Peer {
   #retry: NodeJS.Timeout | undefined;
   #dropping = false;
   #closed = false;
+  /** The peer answered 410 (this member was removed): no more dials. */
+  #removed = false;
 
   constructor(ctx: PeerContext, id: NodeId, urls: readonly string[]) {
     this.#ctx = ctx;
@@ -110,7 +118,8 @@ export class Peer {
     if (messages.length === 0) return;
     const conn = this.#conn;
     if (conn === undefined || !conn.active || !conn.stream.writable) {
-      return this.#drop(messages, 'the stream is not active');
+      const why = this.#removed ? 'the peer says this member was removed from the cluster' : 'the stream is not active';
+      return this.#drop(messages, why);
     }
     let batch = messages;
     let frames = encodeFrames(batch);
@@ -196,6 +205,7 @@ export class Peer {
     stream.on('response', (headers) => {
       clearTimeout(dialTimer);
       if (headers[':status'] === 200) this.#onActive(conn);
+      else if (headers[':status'] === RequestStatus.Removed) this.#onRemoved(conn);
       else this.#fail(conn, refusal(headers, this.#ctx.clusterId), 'warn');
     });
   }
@@ -209,6 +219,17 @@ export class Peer {
     const ping = setInterval(() => this.#ping(conn), this.#ctx.limits.pingIntervalMs);
     ping.unref();
     conn.timers.push(ping);
+  }
+
+  /** The peer answered 410: stops dialling it for good, and says so once. */
+  #onRemoved(conn: Connection): void {
+    if (conn !== this.#conn || this.#closed) return;
+    this.#conn = undefined;
+    this.#removed = true;
+    this.#teardown(conn);
+    const why = 'it says this member has been permanently removed from the cluster';
+    this.#ctx.log('warn', `transport: stopped streaming to peer ${hexId(this.id)} (${conn.url}): ${why}`);
+    this.#ctx.onRemoved(this.id);
   }
 
   #ping(conn: Connection): void {

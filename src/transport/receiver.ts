@@ -1,8 +1,9 @@
 // The receiving side of the peer protocol: admits message streams and snapshot requests whose
 // headers name this cluster, this member and a known sender (a different cluster id is refused
-// with 412, so two clusters never merge), decodes frames into batches for the member, hands peer
-// requests to the request receiver, and answers etcd's /members and /version. At most one
-// message stream per sender: a newer one replaces it.
+// with 412, so two clusters never merge; a sender removed from the cluster with 410, so it learns
+// it is gone and stops), decodes frames into batches for the member, hands peer requests to the
+// request receiver, and answers etcd's /members and /version. At most one message stream per
+// sender: a newer one replaces it.
 import http2 from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type http from 'node:http';
@@ -25,6 +26,8 @@ export interface ReceiverContext extends EndpointContext {
   limits: TransportLimits;
   log: TransportLog;
   isPeer(id: NodeId): boolean;
+  /** True for a member id removed from the cluster (asked only about senders that are not peers). */
+  isRemoved(id: NodeId): boolean;
   onMessages(batch: Message[]): void;
   onSnapshot(msg: Message, body: AsyncIterable<Uint8Array>): Promise<void>;
   /** The member's handler of peer requests; none: requests are answered 501. */
@@ -44,6 +47,8 @@ export class Receiver implements ListenerHandlers {
   readonly #streams = new Map<NodeId, ServerHttp2Stream>();
   readonly #snapshots = new Set<ServerHttp2Stream>();
   readonly #requests: RequestReceiver;
+  /** Removed senders already logged at warn (a removed etcd member redials every 100 ms). */
+  readonly #removedLogged = new Set<NodeId>();
 
   constructor(ctx: ReceiverContext) {
     this.#ctx = ctx;
@@ -141,11 +146,21 @@ export class Receiver implements ListenerHandlers {
       return { status: RequestStatus.Mismatch, code: RequestRefusal.MemberMismatch, reason };
     }
     if (!this.#ctx.isPeer(from)) {
+      if (this.#ctx.isRemoved(from)) return this.#refuseRemoved(from, what);
       this.#ctx.log('warn', `transport: refused a ${what} from member ${hexId(from)}: not a known peer`);
       const reason = 'sender not found';
       return { status: RequestStatus.UnknownSender, code: RequestRefusal.UnknownSender, reason };
     }
     return from;
+  }
+
+  /** A removed member is told so (410), not merely that it is unknown (404): it will never be known again. */
+  #refuseRemoved(from: NodeId, what: 'stream' | 'request'): Refusal {
+    const level = this.#removedLogged.has(from) ? 'debug' : 'warn';
+    this.#removedLogged.add(from);
+    this.#ctx.log(level, `transport: refused a ${what} from member ${hexId(from)}: it was removed from the cluster`);
+    const reason = `removed member: member ${hexId(from)} has been permanently removed from the cluster`;
+    return { status: RequestStatus.Removed, code: RequestRefusal.Removed, reason };
   }
 
   #acceptMessages(stream: ServerHttp2Stream, from: NodeId): void {

@@ -20,6 +20,11 @@ export const RequestRefusal = {
   MemberMismatch: 'member-id-mismatch',
   /** The sender is not a peer of the receiver (404). */
   UnknownSender: 'unknown-sender',
+  /**
+   * The sender was removed from the cluster (410): permanent, unlike an unknown sender. The
+   * sending transport reports it (onRemoved) so the member stops, as etcd's does.
+   */
+  Removed: 'member-removed',
   /** The body exceeds the receiver's peerRequestBytesMax (413). */
   TooLarge: 'too-large',
   /** The receiver serves no peer requests: it has no onPeerRequest (501). */
@@ -35,6 +40,7 @@ export const RequestStatus = {
   Malformed: 400,
   UnknownSender: 404,
   NotPost: 405,
+  Removed: 410,
   Mismatch: 412,
   TooLarge: 413,
   HandlerFailed: 500,

@@ -9,6 +9,7 @@ import { TransportError, TransportErrorCode } from './errors.ts';
 import { PeerProtocol } from './limits.ts';
 import { hexId } from './log.ts';
 import type { Peer } from './peer.ts';
+import { RequestRefusal, RequestStatus, UNKNOWN_REMOTE_CODE } from './request-wire.ts';
 import { encodeSnapshotBody, type ChunkTamper } from './snapshot-body.ts';
 
 /** The bytes of a response body kept for the error message. */
@@ -49,9 +50,13 @@ export async function sendSnapshotTo(
     if (!answered && !stream.destroyed) stream.end();
     const { status, text } = await response;
     if (status !== 200) {
+      const message = text.trim();
+      // NB: the answer is plain text, so the code is the one its status implies (410: removed).
+      const remoteCode = status === RequestStatus.Removed ? RequestRefusal.Removed : UNKNOWN_REMOTE_CODE;
       throw new TransportError(
         TransportErrorCode.SnapshotRefused,
-        `transport: member ${hexId(peer.id)} refused the snapshot (status ${status}): ${text.trim()}`,
+        `transport: member ${hexId(peer.id)} refused the snapshot (status ${status}): ${message}`,
+        { remote: { status, remoteCode, remoteMessage: message } },
       );
     }
   } finally {

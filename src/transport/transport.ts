@@ -2,21 +2,22 @@
 // peer URLs (message streams, snapshots, peer requests, etcd's /members and /version), keeps one
 // outgoing stream per peer, and moves Raft messages both ways without ever blocking the Ready
 // loop: send() writes or drops (and reports), never waits. request() is the one call that waits,
-// bounded by its timeout. close() is idempotent.
+// bounded by its timeout. close() is idempotent. A peer answering 410 (this member was removed
+// from the cluster) is reported once through onRemoved, so the member can stop itself.
 import { readFileSync } from 'node:fs';
 import type http2 from 'node:http2';
 import type { Message, NodeId } from '../raft/index.ts';
 import { assert } from '../util/assert.ts';
 import { defaultPeerVersion, resolveLimits, type TransportLimits } from './limits.ts';
 import type { PeerMember, PeerVersion } from './endpoints.ts';
-import { TransportError, TransportErrorCode } from './errors.ts';
+import { TransportError, TransportErrorCode, isTransportError } from './errors.ts';
 import { PeerListener, type ListenerTls } from './listener.ts';
 import { type TransportLog, hexId } from './log.ts';
 import { Peer, type ClientTls, type PeerContext } from './peer.ts';
 import { Receiver } from './receiver.ts';
 import type { PeerRequestContext } from './request-receiver.ts';
 import { RequestSender, type PeerRequestOptions } from './request-sender.ts';
-import { isRequestMethod } from './request-wire.ts';
+import { RequestStatus, isRequestMethod } from './request-wire.ts';
 import type { ChunkTamper } from './snapshot-body.ts';
 import { sendSnapshotTo } from './snapshot-sender.ts';
 
@@ -59,6 +60,21 @@ export interface PeerTransportOptions {
   /** The outcome of a snapshot to a peer (sendSnapshot, or a Snap message dropped by send). */
   onSnapshotStatus?(peerId: NodeId, ok: boolean): void;
   /**
+   * Whether a member id was removed from the cluster (the member's membership table; ids are
+   * never reused). Asked only about senders that are not peers: those removed are answered 410
+   * ("permanently removed") on streams, snapshots and requests, the rest 404 (unknown sender).
+   * None: every unknown sender gets 404.
+   */
+  isRemoved?(id: NodeId): boolean;
+  /**
+   * A peer answered 410: it says this member was removed from the cluster (etcd's "the member
+   * has been permanently removed from the cluster"), which the member, down or partitioned when
+   * it happened, never applied. Called at most once per transport, whichever peer or path (stream,
+   * snapshot, request) told first; the member should stop itself. The stream to that peer is not
+   * redialled; streams to other peers go on until the member closes the transport.
+   */
+  onRemoved?(byPeer: NodeId): void;
+  /**
    * Requests from peers (`request` on their side), e.g. a follower forwarding a LeaseKeepAlive
    * to the leader. `method` is the short name the sender gave ("lease-renew"). Resolve with the
    * response bytes (≤ peerRequestBytesMax). A throw or rejection fails that request only: the
@@ -98,6 +114,8 @@ export class PeerTransport {
   readonly #serverTls: ListenerTls | undefined;
   #urls: string[] = [];
   #closing: Promise<void> | undefined;
+  /** The peer that first said this member was removed (410), once one has. */
+  #removedBy: NodeId | undefined;
 
   constructor(options: PeerTransportOptions) {
     this.#options = options;
@@ -113,6 +131,7 @@ export class PeerTransport {
       clientTls: tlsFiles?.client,
       onUnreachable: (id) => options.onUnreachable?.(id),
       onSnapshotStatus: (id, ok) => options.onSnapshotStatus?.(id, ok),
+      onRemoved: (id) => this.#reportRemoved(id),
     };
     this.#receiver = new Receiver({
       memberId: options.memberId,
@@ -120,6 +139,7 @@ export class PeerTransport {
       limits: this.#limits,
       log: options.log,
       isPeer: (id) => this.#peers.has(id),
+      isRemoved: (id) => options.isRemoved?.(id) ?? false,
       onMessages: (batch) => options.onMessages(batch),
       onSnapshot: (msg, body) => options.onSnapshot(msg, body),
       onPeerRequest: options.onPeerRequest?.bind(options),
@@ -195,6 +215,11 @@ export class PeerTransport {
     return this.#peers.get(id)?.activeSince;
   }
 
+  /** The peer that first answered 410 (this member was removed from the cluster), or undefined. */
+  get removedBy(): NodeId | undefined {
+    return this.#removedBy;
+  }
+
   /**
    * Sends messages, grouped by destination: one write per peer per call. Never blocks: messages
    * to a peer that is down or too far behind are dropped and reported (onUnreachable).
@@ -238,6 +263,9 @@ export class PeerTransport {
       ok = true;
       const index = msg.snapshot?.metadata.index ?? 0;
       this.#options.log('info', `transport: sent snapshot [index ${index}] to member ${hexId(msg.to)}`);
+    } catch (err) {
+      this.#checkRemoved(msg.to, err);
+      throw err;
     } finally {
       this.#options.onSnapshotStatus?.(msg.to, ok);
     }
@@ -254,8 +282,8 @@ export class PeerTransport {
    * - Connection: the peer could not be reached, or the connection failed before an answer;
    * - Remote: the peer's handler failed; `remoteCode` and `remoteMessage` are its error's;
    * - Refused: the peer's transport turned it away (`status`, `remoteCode` a RequestRefusal:
-   *   412 cluster or member id mismatch, 404 unknown sender, 413 too large, 503 busy,
-   *   501 no handler).
+   *   412 cluster or member id mismatch, 404 unknown sender, 410 this member was removed (also
+   *   reported through onRemoved), 413 too large, 503 busy, 501 no handler).
    * Aborting `options.signal` rejects with the signal's reason, as the member's waits do.
    */
   async request(
@@ -279,7 +307,10 @@ export class PeerTransport {
       sender = new RequestSender(peer, this.#limits);
       this.#requestSenders.set(to, sender);
     }
-    return sender.request(method, body, options);
+    return sender.request(method, body, options).catch((err: unknown) => {
+      this.#checkRemoved(to, err);
+      throw err;
+    });
   }
 
   /** Closes every connection and listener. Idempotent: every call returns the same promise. */
@@ -297,6 +328,21 @@ export class PeerTransport {
     for (const session of this.#snapshotSessions) session.destroy();
     this.#receiver.close();
     await Promise.all(this.#listeners.map((l) => l.close()));
+  }
+
+  /** Reports a peer's 410 (snapshot or request refused: this member was removed). */
+  #checkRemoved(peerId: NodeId, err: unknown): void {
+    // NB: only Refused and SnapshotRefused carry a 4xx status.
+    if (isTransportError(err) && err.status === RequestStatus.Removed) this.#reportRemoved(peerId);
+  }
+
+  /** The first peer to say this member was removed is reported (onRemoved); later ones are not. */
+  #reportRemoved(peerId: NodeId): void {
+    if (this.#removedBy !== undefined || this.#closing !== undefined) return;
+    this.#removedBy = peerId;
+    const why = `member ${hexId(peerId)} says so`;
+    this.#options.log('error', `transport: the member has been permanently removed from the cluster (${why})`);
+    this.#options.onRemoved?.(peerId);
   }
 
   #sendTo(to: NodeId, batch: readonly Message[]): void {
