@@ -4,7 +4,6 @@
 // One Ready at a time: persist (one fdatasync), then apply, then advance (DESIGN.md, one write).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync } from 'node:fs';
 import { SeededRng } from '../util/rng.ts';
 import { Lessor, SystemClock, isLeaseError, minLeaseTtlSeconds } from '../lease/index.ts';
 import { AuxLeaseStore } from './lease-store.ts';
@@ -23,26 +22,26 @@ import {
 } from '../raft/index.ts';
 import type { RangeRequest } from '../proto/index.ts';
 import { Applier, type ApplyErrorName, type ApplyResult, applyRange } from './apply.ts';
-import { RequestIdGenerator, computeClusterId, computeMemberId } from './ids.ts';
+import { RequestIdGenerator, computeMemberId } from './ids.ts';
 import { ReadIndexError, ReadIndexLoop } from './read-index.ts';
 import { type InternalRequest, type InternalRequestKind, decodeRequest, encodeRequest } from './request.ts';
 import { PeerTransport, type PeerTlsOptions, type TransportError, TransportErrorCode, isTransportError } from '../transport/index.ts';
 import { Membership, decodeChangeContext, encodeChangeContext } from './membership.ts';
-import { type ReconfigRefusal, type ReconfigView, checkAdd, checkPromote, checkRemove, validateAtApply } from './reconfig.ts';
-import { fetchRemoteCluster, matchInitialCluster } from './join.ts';
+import { type ReconfigRefusal, type ReconfigView, checkAdd, checkPeerUrls, checkPromote, checkRemove, validateAtApply } from './reconfig.ts';
 import { copyBackend, purgeSnapshotDbs, saveSnapshotDb, snapshotDbPath } from './snapshot-files.ts';
+import { openMemberData } from './bootstrap.ts';
 import {
-  type DataDirLayout,
-  type MemberInfo,
-  type OpenedStorage,
-  bootstrapStorage,
-  dataDirLayout,
-  decodeSnapshotData,
-  encodeSnapshotData,
-  hasWal,
-  joinStorage,
-  openStorage,
-} from './storage.ts';
+  type LeaseTimeToLive,
+  PeerMethod,
+  decodeTimeToLive,
+  decodeTtl,
+  encodeTimeToLive,
+  encodeTtl,
+  encodeTtlRequest,
+  idBytes,
+  readId,
+} from './peer-requests.ts';
+import { type MemberInfo, type OpenedStorage, encodeSnapshotData } from './storage.ts';
 import { WaitTable, WaitTimeoutError } from './wait.ts';
 import { MemberError, type MemberErrorCode } from './errors.ts';
 import { failpoint } from './failpoints.ts';
@@ -244,56 +243,8 @@ export class Member {
 
   /** Opens (or creates) the member's data and starts it. */
   static async start(options: MemberOptions): Promise<Member> {
-    const log = options.log ?? (() => undefined);
-    const walLog = (msg: string): void => log('warn', msg);
-    const layout: DataDirLayout = dataDirLayout(options.dataDir, options.walDir ?? '');
-    let storage: OpenedStorage;
-    /** The membership to record when the backend has none yet. */
-    let seed: MemberInfo[];
-    if (hasWal(layout)) {
-      storage = await openStorage(layout, walLog);
-      seed = decodeSnapshotData(storage.snapshot?.data ?? new Uint8Array(0)).members;
-      log('info', `restarting member ${storage.identity.memberId.toString(16)} in cluster ${storage.identity.clusterId.toString(16)}`);
-    } else if (options.initialClusterState === 'existing') {
-      const own = new Set(options.initialAdvertisePeerUrls);
-      const others = [...options.initialCluster.values()].flat().filter((u) => !own.has(u));
-      const remote = await fetchRemoteCluster(others, options.peerTls);
-      seed = matchInitialCluster(options.initialCluster, remote.members);
-      const self = seed.find((m) => sameUrls(m.peerUrls, options.initialAdvertisePeerUrls));
-      if (self === undefined) {
-        throw new MemberError('bad-config', `couldn't find local name "${options.name}" in the initial cluster configuration`);
-      }
-      storage = await joinStorage(layout, { memberId: self.id, clusterId: remote.clusterId }, walLog);
-      log('info', `joining cluster ${remote.clusterId.toString(16)} as member ${self.id.toString(16)}`);
-    } else {
-      seed = initialMembers(options);
-      const self = seed.find((m) => m.name === options.name);
-      if (self === undefined) throw new MemberError('bad-config', `couldn't find local name "${options.name}" in the initial cluster configuration`);
-      const identity = { memberId: self.id, clusterId: computeClusterId(seed.map((m) => m.id)) };
-      storage = await bootstrapStorage(layout, identity, seed, walLog);
-      log('info', `starting member ${identity.memberId.toString(16)} in new cluster ${identity.clusterId.toString(16)}`);
-    }
-    const store = Store.open(layout.dbDir);
+    const { storage, store, membership } = await openMemberData(options);
     try {
-      await finishSnapshotInstall(layout, storage, store);
-      const membership = new Membership(store);
-      if (membership.empty) store.batch(() => seed.forEach((m) => membership.put(m)));
-      if (membership.isRemoved(storage.identity.memberId)) {
-        throw new MemberError('removed', 'the member has been permanently removed from the cluster');
-      }
-      const applied = store.consistentIndex;
-      const lastIndex = storage.memory.lastIndex();
-      if (applied > lastIndex && membership.list().length === 1) {
-        // Replay brings the key space up to the log, never the log up to the key space: the next
-        // entries would reuse the lost indexes and apply would skip them as already applied
-        // (committed, never applied, never answered). Refuse, as etcd's verify does. NB: a member
-        // of a larger cluster may legitimately be ahead (a follower applies entries it is still
-        // persisting); the leader sends those same committed entries again and replay skips them.
-        throw new Error(
-          `server: cannot start from "${options.dataDir}": the key space has applied entry ${applied} ` +
-            `but the WAL ends at ${lastIndex} (synced WAL records were lost); restore from a snapshot`,
-        );
-      }
       const member = new Member(options, storage, store, membership);
       try {
         await member.#transport.start();
@@ -908,19 +859,14 @@ export class Member {
         throw err;
       }
     }
-    const answer = await this.#askLeader('lease-renew', idBytes(id), options.signal);
-    return Number(Buffer.from(answer).readBigInt64BE(0));
+    return decodeTtl(await this.#askLeader(PeerMethod.leaseRenew, idBytes(id), options.signal));
   }
 
   /** LeaseTimeToLive as the leader sees it (others ask the leader): undefined when not found. */
   async leaseTimeToLive(id: bigint, keys: boolean, options: { signal?: AbortSignal } = {}): Promise<LeaseTimeToLive | undefined> {
     this.#checkUsable();
     if (!this.isLeader()) {
-      const body = Buffer.alloc(9);
-      body.writeBigUInt64BE(id, 0);
-      body[8] = keys ? 1 : 0;
-      const answer = await this.#askLeader('lease-ttl', body, options.signal);
-      return decodeTimeToLive(answer);
+      return decodeTimeToLive(await this.#askLeader(PeerMethod.leaseTtl, encodeTtlRequest(id, keys), options.signal));
     }
     await this.linearizableBarrier(options);
     if (this.lessor.lookup(id) === undefined) return undefined;
@@ -964,18 +910,13 @@ export class Member {
   async #onPeerRequest(_from: bigint, method: string, body: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     if (!this.isLeader()) throw new MemberError('notLeader');
     const opts = signal === undefined ? {} : { signal };
-    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     switch (method) {
-      case 'lease-renew': {
-        const ttl = await this.leaseKeepAlive(buf.readBigUInt64BE(0), opts);
-        const out = Buffer.alloc(8);
-        out.writeBigInt64BE(BigInt(ttl));
-        return out;
-      }
-      case 'lease-ttl':
-        return encodeTimeToLive(await this.leaseTimeToLive(buf.readBigUInt64BE(0), buf[8] === 1, opts));
-      case 'member-promote':
-        await this.promoteMember(buf.readBigUInt64BE(0), opts);
+      case PeerMethod.leaseRenew:
+        return encodeTtl(await this.leaseKeepAlive(readId(body), opts));
+      case PeerMethod.leaseTtl:
+        return encodeTimeToLive(await this.leaseTimeToLive(readId(body), body[8] === 1, opts));
+      case PeerMethod.memberPromote:
+        await this.promoteMember(readId(body), opts);
         return new Uint8Array(0);
       default:
         throw new MemberError('unsupported', `no peer request "${method}"`);
@@ -1047,7 +988,7 @@ export class Member {
     if (target === undefined) throw new MemberError('memberNotFound');
     if (!target.isLearner) throw new MemberError('memberNotLearner');
     if (!this.isLeader()) {
-      await this.#askLeader('member-promote', idBytes(id), options.signal);
+      await this.#askLeader(PeerMethod.memberPromote, idBytes(id), options.signal);
       await this.#appliedAtLeastLeader(options.signal);
       return this.#membership.list();
     }
@@ -1143,79 +1084,6 @@ export type { Event, KeyValue };
 
 /** The result of applying an entry, as the proposer's waiter receives it. */
 type MemberApplyResult = ApplyResult | { ok: false; error: ReconfigRefusal };
-
-/** LeaseTimeToLive's answer. */
-export interface LeaseTimeToLive {
-  ttlSeconds: number;
-  grantedTtlSeconds: number;
-  keys: Uint8Array[];
-}
-
-function encodeTimeToLive(ttl: LeaseTimeToLive | undefined): Uint8Array {
-  if (ttl === undefined) return new Uint8Array(0);
-  return Buffer.from(JSON.stringify({ ttl: ttl.ttlSeconds, granted: ttl.grantedTtlSeconds, keys: ttl.keys.map((k) => Buffer.from(k).toString('base64')) }));
-}
-
-function decodeTimeToLive(bytes: Uint8Array): LeaseTimeToLive | undefined {
-  if (bytes.length === 0) return undefined;
-  const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { ttl: number; granted: number; keys: string[] };
-  return { ttlSeconds: parsed.ttl, grantedTtlSeconds: parsed.granted, keys: parsed.keys.map((k) => Buffer.from(k, 'base64')) };
-}
-
-function idBytes(id: bigint): Uint8Array {
-  const out = Buffer.alloc(8);
-  out.writeBigUInt64BE(id);
-  return out;
-}
-
-function sameUrls(a: readonly string[], b: readonly string[]): boolean {
-  return [...a].sort().join(',') === [...b].sort().join(',');
-}
-
-/** Peer URLs of a member to add or update: http(s)://host:port, as etcd's types.NewURLs checks. */
-function checkPeerUrls(urls: readonly string[]): void {
-  if (urls.length === 0) throw new MemberError('memberBadUrls');
-  for (const raw of urls) {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new MemberError('memberBadUrls');
-    }
-    const okScheme = url.protocol === 'http:' || url.protocol === 'https:';
-    if (!okScheme || url.port === '' || (url.pathname !== '/' && url.pathname !== '')) throw new MemberError('memberBadUrls');
-  }
-}
-
-/**
- * A member that crashed after saving a snapshot from the leader but before its database replaced
- * the key space finishes the install now (etcd's recovery from the .snap.db file).
- */
-async function finishSnapshotInstall(layout: DataDirLayout, storage: OpenedStorage, store: Store): Promise<void> {
-  const index = storage.snapshot?.metadata.index ?? 0;
-  // NB: the bootstrap snapshot (index 1) has no database: the key space starts empty.
-  if (index <= 1 || store.consistentIndex >= index) return;
-  const path = snapshotDbPath(layout.snapDir, index);
-  if (!existsSync(path)) {
-    throw new Error(`server: the key space has applied entry ${store.consistentIndex} but the newest snapshot is at ${index} and its database ${path} is missing`);
-  }
-  await store.restoreFrom(path);
-}
-
-function initialMembers(options: MemberOptions): MemberInfo[] {
-  const members: MemberInfo[] = [];
-  for (const [name, urls] of options.initialCluster) {
-    members.push({
-      id: computeMemberId(urls, options.initialClusterToken),
-      name,
-      peerUrls: [...urls],
-      // Every member bootstraps the same table: client URLs come when each member publishes them.
-      clientUrls: [],
-      isLearner: false,
-    });
-  }
-  return members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
 
 function txnWrites(t: { success: Array<{ requestPut?: unknown; requestTxn?: unknown }>; failure: Array<{ requestPut?: unknown; requestTxn?: unknown }> }): boolean {
   return [...t.success, ...t.failure].some((op) => op.requestPut !== undefined || op.requestTxn !== undefined);

@@ -2,6 +2,7 @@
 // default): never add a voter while too few members are started, never remove one while the
 // rest could not form a quorum, and only promote a learner that has caught up with the leader.
 // Pure: the member passes in what it knows (membership, which peers are connected since when).
+import { MemberError } from './errors.ts';
 import type { MemberInfo } from './storage.ts';
 
 /** How long peers must have been connected for the cluster to count as healthy (etcd's HealthInterval). */
@@ -124,4 +125,19 @@ function urlsTaken(members: readonly MemberInfo[], member: MemberInfo | undefine
   if (member === undefined) return false;
   const wanted = new Set(member.peerUrls);
   return members.some((m) => m.id !== member.id && m.peerUrls.some((u) => wanted.has(u)));
+}
+
+/** Peer URLs of a member to add or update: http(s)://host:port, as etcd's types.NewURLs checks. */
+export function checkPeerUrls(urls: readonly string[]): void {
+  if (urls.length === 0) throw new MemberError('memberBadUrls');
+  for (const raw of urls) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new MemberError('memberBadUrls');
+    }
+    const okScheme = url.protocol === 'http:' || url.protocol === 'https:';
+    if (!okScheme || url.port === '' || (url.pathname !== '/' && url.pathname !== '')) throw new MemberError('memberBadUrls');
+  }
 }
