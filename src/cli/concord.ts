@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseConfig, isConfigError, type Config } from '../config/index.ts';
 import { Member } from '../server/member.ts';
 import { resolvePeerTls } from '../server/peer-tls.ts';
+import { dataDirLayout, hasWal } from '../server/storage.ts';
 import { startClientServers } from '../api/client-server.ts';
 import { CONCORD_VERSION, ETCD_SERVER_VERSION } from '../api/version.ts';
 import { jsonLogger } from './log.ts';
@@ -14,7 +15,13 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'snapshot') return runSnapshotCommand(argv.slice(1));
   let parsed;
   try {
-    parsed = parseConfig(argv, process.env, { readFile: (path) => readFileSync(path, 'utf8') });
+    const readFile = (path: string): string => readFileSync(path, 'utf8');
+    // As etcd, --initial-cluster is checked against the name and peer URLs only when bootstrapping:
+    // a member restarting from its data dir ignores the --initial-* flags.
+    parsed = parseConfig(argv, process.env, { readFile, verifyBootstrap: false });
+    if (parsed.kind === 'run' && !hasWal(dataDirLayout(parsed.config.dataDir, parsed.config.walDir))) {
+      parsed = parseConfig(argv, process.env, { readFile });
+    }
   } catch (err) {
     if (isConfigError(err)) {
       process.stderr.write(`${err.message}\n`);
@@ -68,6 +75,14 @@ async function serve(config: Config, log: ReturnType<typeof jsonLogger>): Promis
   });
   let servers;
   try {
+    // As etcd, clients are served once this member has published its name and client URLs
+    // through the cluster (so member lists always show them).
+    await Promise.race([
+      member.ready,
+      member.done.then(({ error }) => {
+        throw error ?? new Error('the member has been permanently removed from the cluster');
+      }),
+    ]);
     servers = await startClientServers(member, {
       listenUrls: config.listenClientUrls,
       requestBytesMax: config.requestBytesMax,

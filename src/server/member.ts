@@ -143,6 +143,11 @@ export class Member {
   #published = false;
   #removed = false;
   #resolveDone!: (reason: { removed: boolean; error?: unknown }) => void;
+  #resolveReady!: () => void;
+  /** Resolves once this member's name and client URLs are published through the cluster. */
+  readonly ready = new Promise<void>((resolve) => {
+    this.#resolveReady = resolve;
+  });
   /** Settles when the member stopped by itself: removed from the cluster, or a fatal error. */
   readonly done = new Promise<{ removed: boolean; error?: unknown }>((resolve) => {
     this.#resolveDone = resolve;
@@ -370,6 +375,7 @@ export class Member {
     this.propose('memberAttributes', attributes).then(
       () => {
         this.#published = true;
+        this.#resolveReady();
         this.#log('info', `published {Name:${this.name} ClientURLs:[${this.options.advertiseClientUrls.join(' ')}]} to cluster ${this.clusterId.toString(16)}`);
       },
       (err: unknown) => this.#log('debug', `publish failed (will retry): ${(err as Error).message}`),
@@ -498,6 +504,7 @@ export class Member {
     }
     // Rounds asked while there was no leader (or of a leader that is gone) go to the new one.
     if (lead !== 0n) this.#reads.retryInflight();
+    if (lead !== 0n && !this.#published) setImmediate(() => this.#publish());
   }
 
   // ---- apply ----

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import type { Member } from '../../server/member.ts';
 import { services } from '../../proto/index.ts';
 import type { GrpcError, GrpcServer } from './server/index.ts';
-import { etcdError, toGrpcError } from './errors.ts';
+import { EtcdErrors, etcdError, toGrpcError } from './errors.ts';
 import { ETCD_SERVER_VERSION } from '../version.ts';
 
 /** Bytes per Snapshot stream message (etcd's). */
@@ -30,7 +30,11 @@ export function addMaintenanceService(server: GrpcServer, member: Member): void 
         raftIndex: raft.committed,
         raftTerm: raft.term,
         raftAppliedIndex: raft.applied,
-        errors: member.alarms().map((a) => `memberID:${a.memberId} alarm:${alarmNames[a.alarm] ?? a.alarm} `),
+        // etcd lists "no leader" first, then the alarms.
+        errors: [
+          ...(raft.leader === 0n ? [EtcdErrors.noLeader[1]] : []),
+          ...member.alarms().map((a) => `memberID:${a.memberId} alarm:${alarmNames[a.alarm] ?? a.alarm} `),
+        ],
         isLearner: raft.isLearner,
       };
     },
