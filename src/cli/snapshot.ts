@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { Store } from '../mvcc/index.ts';
 import { computeClusterId, computeMemberId } from '../server/ids.ts';
 import { bootstrapStorage, dataDirLayout, type MemberInfo } from '../server/storage.ts';
+import { Membership } from '../server/membership.ts';
 
 const usage = 'usage: concord snapshot restore <filename> [--data-dir DIR] [--name NAME] [--initial-cluster C] [--initial-cluster-token T] [--initial-advertise-peer-urls URLS] [--skip-hash-check]';
 
@@ -66,6 +67,8 @@ export async function runSnapshotCommand(argv: string[]): Promise<number> {
   const store = Store.open(layout.dbDir);
   const revision = store.currentRevision;
   store.resetConsistentIndex(0);
+  // The snapshot's membership is the old cluster's: the restored data starts a new one.
+  new Membership(store).replaceAll(members);
   await store.close();
   const opened = await bootstrapStorage(layout, { memberId: self.id, clusterId: computeClusterId(members.map((m) => m.id)) }, members, () => undefined);
   await opened.wal.close();

@@ -96,6 +96,16 @@ export class Membership {
     this.#members.set(m.id, m);
   }
 
+  /** Forgets every member, removal and refusal, then records `members` (a snapshot restored as a new cluster). */
+  replaceAll(members: readonly MemberInfo[]): void {
+    this.#store.batch(() => {
+      const table = this.#store.auxTable('members');
+      for (const { key: k } of table.entries()) table.delete(k);
+    });
+    this.reload();
+    this.#store.batch(() => members.forEach((m) => this.put(m)));
+  }
+
   remove(id: bigint): void {
     this.#store.batch(() => {
       const table = this.#store.auxTable('members');
