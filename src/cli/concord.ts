@@ -75,14 +75,6 @@ async function serve(config: Config, log: ReturnType<typeof jsonLogger>): Promis
   });
   let servers;
   try {
-    // As etcd, clients are served once this member has published its name and client URLs
-    // through the cluster (so member lists always show them).
-    await Promise.race([
-      member.ready,
-      member.done.then(({ error }) => {
-        throw error ?? new Error('the member has been permanently removed from the cluster');
-      }),
-    ]);
     servers = await startClientServers(member, {
       listenUrls: config.listenClientUrls,
       requestBytesMax: config.requestBytesMax,

@@ -940,6 +940,11 @@ export class Member {
     return this.#membership.list();
   }
 
+  /** True once this member's name and client URLs are published through the cluster (etcd's ready). */
+  get published(): boolean {
+    return this.#published;
+  }
+
   isLearner(): boolean {
     return this.#membership.get(this.id)?.isLearner ?? false;
   }

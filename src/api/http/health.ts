@@ -25,12 +25,15 @@ function methodNotAllowed(req: Req, res: Res): boolean {
   return true;
 }
 
-/** GET /health: true when there is a leader, no alarm, and a linearizable read succeeds in time. */
+/**
+ * GET /health: true when this member has published itself to the cluster, there is a leader, no
+ * alarm, and a linearizable read succeeds in time.
+ */
 export function healthHandler(member: Member): (req: Req, res: Res) => void {
   return (req, res) => {
     if (methodNotAllowed(req, res)) return;
     const unhealthy = (): void => send(res, 503, 'text/plain; charset=utf-8', '{"health":"false"}');
-    if (member.alarms().length > 0 || member.raftStatus().leader === 0n) {
+    if (!member.published || member.alarms().length > 0 || member.raftStatus().leader === 0n) {
       unhealthy();
       return;
     }
