@@ -696,9 +696,33 @@ export class Member {
   // ---- leases ----
 
   #revokeExpiredLeases(): void {
-    if (this.#lead !== this.id || this.#stopping !== undefined) return;
-    for (const id of this.lessor.expiredLeases()) {
-      this.propose('leaseRevoke', { ID: id }).catch((err: unknown) => {
+    if (this.#lead !== this.id || this.#stopping !== undefined || this.#revokingLeases) return;
+    const expired = this.lessor.expiredLeases();
+    if (expired.length === 0) return;
+    this.#revokingLeases = true;
+    void this.#revokeIfStillLeader(expired, this.#term).finally(() => {
+      this.#revokingLeases = false;
+    });
+  }
+
+  #revokingLeases = false;
+
+  /**
+   * A leader that was paused or cut off may wake up deposed, its lease clocks run out while the
+   * new leader renewed those leases: it first confirms that it is still the leader of the term
+   * it decided in (a ReadIndex round, as etcd 3.5 does), then proposes the revokes as that
+   * leader only — never forwarded to another member, never retried under a new leader.
+   */
+  async #revokeIfStillLeader(ids: readonly bigint[], term: number): Promise<void> {
+    try {
+      await this.linearizableBarrier();
+    } catch {
+      return;
+    }
+    if (this.#lead !== this.id || this.#term !== term) return;
+    for (const id of ids) {
+      if (this.lessor.lookup(id) === undefined) continue;
+      this.propose('leaseRevoke', { ID: id }, { leaderOnly: true }).catch((err: unknown) => {
         this.#log('warn', `lease ${id.toString(16)}: revoke failed: ${(err as Error).message}`);
       });
     }
@@ -717,7 +741,7 @@ export class Member {
   async propose<K extends InternalRequestKind>(
     kind: K,
     request: Parameters<typeof encodeRequest<K>>[2],
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; leaderOnly?: boolean } = {},
   ): Promise<Applied<unknown>> {
     this.#checkUsable();
     await this.backendOnline();
@@ -726,7 +750,7 @@ export class Member {
     const id = this.#ids.next();
     const data = encodeRequest(kind, id, request);
     if (data.length > (this.options.requestBytesMax ?? 1.5 * 1024 * 1024)) throw new MemberError('request-too-large');
-    const result = await this.#proposeAndWait(id, (d) => this.#node.propose(d), data, options.signal);
+    const result = await this.#proposeAndWait(id, (d) => this.#node.propose(d), data, options.signal, options.leaderOnly === true);
     if (!result.ok) throw new MemberError(result.error);
     if (result.compaction !== undefined && kind === 'compaction' && (request as { physical?: boolean }).physical === true) {
       await result.compaction;
@@ -743,11 +767,16 @@ export class Member {
     proposeFn: (data: Uint8Array) => { ok: true } | { ok: false; reason: string },
     data: Uint8Array,
     signal: AbortSignal | undefined,
+    leaderOnly = false,
   ): Promise<MemberApplyResult> {
     const deadline = performance.now() + this.requestTimeoutMs();
     const wait = this.#waits.register<MemberApplyResult>(id, signal, deadline);
     void (async () => {
       for (;;) {
+        if (leaderOnly && this.#lead !== this.id) {
+          this.#waits.fail(id, new MemberError('notLeader'));
+          return;
+        }
         if (this.#lead === 0n) await this.#leaderOrDeadline(deadline, signal);
         if (!this.#waits.isWaiting(id)) return;
         const res = proposeFn(data);
