@@ -23,7 +23,9 @@ if (files.length === 0) {
   console.error(`run-tests: no test file matches ${JSON.stringify(filters)}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], {
+// Two test files at a time: most integration tests wait on processes and timers, not the CPU,
+// and the suite must stay well inside CI's budget on a 2-core machine.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -59,13 +59,25 @@ async function newLeader(cluster: Cluster, old?: string): Promise<string> {
   }
 }
 
-/** Puts through `endpoints` (default: every member's). */
+/**
+ * Puts through `endpoints` (default: every member's), retried for up to 30 s: a member that was
+ * just restarted may still be catching up (a snapshot) and time the first attempts out.
+ */
 async function put(cluster: Cluster, key: string, value: string, endpoints?: string[]):
   Promise<void> {
-  await run(ETCDCTL_BIN, [
-    `--endpoints=${(endpoints ?? cluster.clientUrls()).join(',')}`, '--command-timeout=10s',
-    'put', key, value,
-  ]);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await run(ETCDCTL_BIN, [
+        `--endpoints=${(endpoints ?? cluster.clientUrls()).join(',')}`, '--command-timeout=10s',
+        'put', key, value,
+      ]);
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 async function get(endpoint: string, key: string): Promise<string> {
