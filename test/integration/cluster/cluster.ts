@@ -359,7 +359,15 @@ export class Cluster {
           if (!m.running) throw new GiveUp(`${m.name} exited:\n${tail(m.currentLog(), 40)}`);
           return (await m.healthy()) ? true : undefined;
         });
-        m.id = (await m.client.status()).header!.memberId;
+        // NB: a client channel that met a refused connection before the member listened may
+        // answer UNAVAILABLE for a while (grpc-js backs off): ask until it connects.
+        m.id = await waitFor(`${m.name} to answer Status`, async () => {
+          try {
+            return (await m.client.status({ deadlineMs: 5000 })).header!.memberId;
+          } catch {
+            return undefined;
+          }
+        });
       }),
     );
   }
