@@ -140,7 +140,12 @@ export class Member {
   #confHistory: Array<{ index: number; confState: ConfState }> = [];
   /** Peers a snapshot is being streamed to. */
   readonly #snapshotsSending = new Set<bigint>();
+  /** The members the transport streams to (every member but this one). */
+  #peerIds = new Set<bigint>();
   #published = false;
+  #publishing = false;
+  /** A round of lease revokes is confirming leadership. */
+  #revokingLeases = false;
   #removed = false;
   #resolveDone!: (reason: { removed: boolean; error?: unknown }) => void;
   #resolveReady!: () => void;
@@ -301,8 +306,6 @@ export class Member {
     this.#peerIds = wanted;
   }
 
-  #peerIds = new Set<bigint>();
-
   #onPeerMessages(batch: Message[]): void {
     if (this.#stopping !== undefined || this.#failed !== undefined) return;
     for (const m of batch) {
@@ -383,8 +386,6 @@ export class Member {
       this.#publishing = false;
     });
   }
-
-  #publishing = false;
 
   // ---- the Ready loop ----
 
@@ -704,8 +705,6 @@ export class Member {
       this.#revokingLeases = false;
     });
   }
-
-  #revokingLeases = false;
 
   /**
    * A leader that was paused or cut off may wake up deposed, its lease clocks run out while the
