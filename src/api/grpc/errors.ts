@@ -77,33 +77,12 @@ export function etcdErrorByMessage(message: string): EtcdErrorName | undefined {
   return byMessage.get(message);
 }
 
+/** Member error codes whose etcd error has another name; the rest are named as etcd's. */
 const memberCodes: Record<string, EtcdErrorName> = {
   'no-leader': 'noLeader',
-  timeout: 'timeout',
-  stopped: 'stopped',
   dropped: 'timeout',
   'too-many-requests': 'tooManyRequests',
   'request-too-large': 'requestTooLarge',
-  keyNotFound: 'keyNotFound',
-  leaseNotFound: 'leaseNotFound',
-  leaseExist: 'leaseExist',
-  leaseTtlTooLarge: 'leaseTtlTooLarge',
-  compacted: 'compacted',
-  futureRev: 'futureRev',
-  noSpace: 'noSpace',
-  notLeader: 'notLeader',
-  badLeaderTransferee: 'badLeaderTransferee',
-  leaderTransferTimeout: 'leaderTransferTimeout',
-  memberNotEnoughStarted: 'memberNotEnoughStarted',
-  unhealthy: 'unhealthy',
-  peerUrlExist: 'peerUrlExist',
-  memberExist: 'memberExist',
-  memberNotFound: 'memberNotFound',
-  memberNotLearner: 'memberNotLearner',
-  learnerNotReady: 'learnerNotReady',
-  tooManyLearners: 'tooManyLearners',
-  memberBadUrls: 'memberBadUrls',
-  notSupportedForLearner: 'notSupportedForLearner',
   removed: 'stopped',
 };
 
@@ -117,7 +96,7 @@ export function toGrpcError(err: unknown): GrpcError {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
     if (code === 'cancelled') return new GrpcError(GrpcStatus.CANCELLED, 'context canceled');
-    const name = memberCodes[code];
+    const name = memberCodes[code] ?? (Object.hasOwn(EtcdErrors, code) ? (code as EtcdErrorName) : undefined);
     if (name !== undefined) return etcdError(name);
   }
   return new GrpcError(GrpcStatus.UNKNOWN, (err as Error).message ?? String(err));
