@@ -8,14 +8,14 @@
 // Run: npm run bench:cluster -- [--rounds 3] [--kills 3] [--quick] [--only concord|etcd] [--out FILE | --no-write]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './load/args.ts';
+import { fmt, machine, median } from './load/report.ts';
 import { BenchCluster, type BenchMember, killAllNow, stopAllClusters } from './load/cluster.ts';
 import { type FailoverTrial, failoverTrial } from './load/failover.ts';
 import type { BenchResult } from './load/result.ts';
 import { runBench } from './load/run.ts';
-import { ETCD_BIN, type ServerKind, cpuSeconds } from './load/servers.ts';
+import { type ServerKind, cpuSeconds } from './load/servers.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -65,19 +65,6 @@ function log(msg: string): void {
 
 function uptime(): string {
   return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/\s+/g, ' ');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function fmt(v: number): string {
-  if (v >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (v >= 100) return v.toFixed(0);
-  if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -257,17 +244,6 @@ function failoverTable(data: Collected): string[] {
     }
   }
   return out;
-}
-
-function machine(): string[] {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  const etcdVersion = execFileSync(ETCD_BIN, ['--version'], { encoding: 'utf8' }).split('\n')[0];
-  const h2loadVersion = execFileSync('h2load', ['--version'], { encoding: 'utf8' }).trim();
-  return [
-    `- date: ${new Date().toISOString()}`,
-    `- nproc: ${cpus().length}; CPU: ${model}; memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `- kernel: ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}; Node ${process.version}; ${etcdVersion}; ${h2loadVersion}`,
-  ];
 }
 
 const START = '<!-- cluster.ts: generated from here -->';

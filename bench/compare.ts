@@ -5,13 +5,14 @@
 // Run: npx tsx bench/compare.ts [--rounds 3] [--quick] [--no-profile | --profile-only] [--out FILE]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from './load/args.ts';
+import { fmt, machine, median } from './load/report.ts';
 import { monotonicUs, summarizeProfile, type ProfileSummary } from './load/profile.ts';
 import type { BenchResult } from './load/result.ts';
 import { runBench } from './load/run.ts';
-import { ETCD_BIN, type ServerKind, type ServerProcess, cpuSeconds, rssKiB, startServer } from './load/servers.ts';
+import { type ServerKind, type ServerProcess, cpuSeconds, rssKiB, startServer } from './load/servers.ts';
 import { keyCount } from './load/verify.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -120,30 +121,6 @@ async function profileConcord(args: string): Promise<{ summary: ProfileSummary; 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function fmt(v: number): string {
-  if (v >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (v >= 100) return v.toFixed(0);
-  if (v >= 10) return v.toFixed(1);
-  return v.toFixed(2);
-}
-
-function machine(): string[] {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
-  const etcdVersion = execFileSync(ETCD_BIN, ['--version'], { encoding: 'utf8' }).split('\n')[0];
-  const h2loadVersion = execFileSync('h2load', ['--version'], { encoding: 'utf8' }).trim();
-  return [
-    `- date: ${new Date().toISOString()}`,
-    `- nproc: ${cpus().length}; CPU: ${model}; memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `- kernel: ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}; Node ${process.version}; ${etcdVersion}; ${h2loadVersion}`,
-  ];
 }
 
 interface Collected {
