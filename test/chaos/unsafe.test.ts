@@ -1,12 +1,11 @@
 // The harness catches real bugs: concord started with a test-only switch that breaks a promise —
 // acknowledging writes before they are durable, or serving linearizable reads without ReadIndex —
-// must make a chaos run report a violation. Each test skips until concord runs clusters and reads
-// the switch; a few seeds are tried, since a bug shows only when a fault meets it.
+// must make a chaos run report a violation. A few seeds are tried, since a bug shows only when a
+// fault meets it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunReport } from './report.ts';
 import { run } from './run.ts';
-import { isClusteringMissing, reportText, sourceMentions } from './suite.ts';
+import { type RunReport, formatReport as reportText } from './report.ts';
 import type { FaultKind } from './types.ts';
 import type { WorkloadName } from './workloads/workload.ts';
 
@@ -38,25 +37,18 @@ const ATTEMPTS = 4;
 
 for (const c of cases) {
   test(`unsafe switch - ${c.name}`, { timeout: 1_200_000 }, async (t) => {
-    if (!sourceMentions(c.env)) return t.skip(`concord does not read ${c.env} yet`);
     const reports: RunReport[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      let report: RunReport;
-      try {
-        report = await run({
-          target: 'concord',
-          members: 3,
-          seed: 0xbad0 + attempt,
-          timeSeconds: 30,
-          quietSeconds: 3,
-          faults: c.faults,
-          workloads: c.workloads,
-          env: { [c.env]: '1' },
-        });
-      } catch (err) {
-        if (isClusteringMissing(err)) return t.skip('concord cannot run a cluster yet');
-        throw err;
-      }
+      const report = await run({
+        target: 'concord',
+        members: 3,
+        seed: 0xbad0 + attempt,
+        timeSeconds: 30,
+        quietSeconds: 3,
+        faults: c.faults,
+        workloads: c.workloads,
+        env: { [c.env]: '1' },
+      });
       reports.push(report);
       if (report.result === 'violation') {
         for (const line of reportText(report).split('\n')) t.diagnostic(line);
