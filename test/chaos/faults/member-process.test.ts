@@ -131,6 +131,12 @@ describe('chaos faults - member processes', { ...support }, () => {
       createInterface({ input: harness.stdout! }).once('line', (line) => resolve(Number(line))),
     );
     assert.ok(isAlive(pid));
+    // NB: the parent-death signal is armed by setpriv, which runs after `ip netns exec`: kill the
+    // harness only once the member's own program runs, or the test races that setup.
+    const armedBy = Date.now() + 10_000;
+    while (!readlinkQuietly(`/proc/${pid}/exe`).startsWith(process.execPath) && Date.now() < armedBy) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     harness.kill('SIGKILL');
     const deadline = Date.now() + 5_000;
     while (isAlive(pid) && processState(pid) !== 'Z' && Date.now() < deadline) {
@@ -139,3 +145,11 @@ describe('chaos faults - member processes', { ...support }, () => {
     assert.ok(!isAlive(pid) || processState(pid) === 'Z', `member ${pid} outlived its harness`);
   });
 });
+
+function readlinkQuietly(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
